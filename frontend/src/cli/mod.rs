@@ -1,6 +1,9 @@
 //! Command-line entry points of the `fleet-frontend` binary.
 
+mod check;
 mod image;
+mod llb;
+mod load;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +19,10 @@ struct Cli {
 enum Command {
     /// Serve the BuildKit gateway protocol on stdin/stdout (the image Entrypoint does this).
     Frontend,
+    /// Print the marshalled pb.Definition for a target (the graph the gateway solves).
+    Llb(llb::LlbArgs),
+    /// Validate a manifest; print every problem as file:line:col: message.
+    Check(check::CheckArgs),
     /// Assemble the frontend's own OCI image (scratch + this static binary) as an OCI layout.
     Image(image::ImageArgs),
 }
@@ -28,6 +35,8 @@ pub fn main() -> i32 {
             crate::gateway::run_from_environment();
         }
         Command::Image(args) => image::run(&args),
+        Command::Llb(args) => llb::run(&args),
+        Command::Check(args) => check::run(&args),
     };
     match result {
         Ok(code) => code,

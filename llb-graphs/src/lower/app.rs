@@ -1,0 +1,97 @@
+//! The app tree: a check step on the base (tini must be there; it also lays out the workdir and
+//! the writable directories owned by 10001), then the service's source copied in, owned by root.
+//!
+//! The check step depends only on the base and the manifest, not on the app's files, so a
+//! code-only change re-runs just the copy.
+
+use super::base::ResolvedImage;
+use super::Cx;
+use crate::llb::{Copy, Exec, FileAction, LocalSource, Mount, OpMeta, Owner, State};
+use crate::plan::APP_UID;
+
+/// Where the check step writes the app skeleton (a scratch mount).
+const OUT: &str = "/fleet/out";
+
+pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> State {
+    let skel = check_and_layout(cx, base_state, base);
+    let ctx = context(cx);
+    let plan = cx.plan;
+    let src_root = if plan.source.value == "." { "/".to_string() } else { format!("/{}/", plan.source.value) };
+    let dest = format!("{}/", plan.workdir);
+    let writable: Vec<&str> = plan.writable.iter().map(|w| w.value.as_str()).collect();
+    let mut actions = FileAction::copy(
+        &ctx,
+        src_root.clone(),
+        dest.clone(),
+        Copy {
+            owner: Some(Owner::id(0, 0)),
+            dir_copy_contents: true,
+            create_dest_path: true,
+            // Writable directories get their contents with 10001 ownership below.
+            exclude_patterns: writable.iter().map(|w| w.to_string()).collect(),
+            ..Default::default()
+        },
+    );
+    for w in &writable {
+        actions = actions.then(FileAction::copy(
+            &ctx,
+            format!("{src_root}{w}/*"),
+            format!("{dest}{w}/"),
+            Copy {
+                owner: Some(Owner::id(APP_UID, APP_UID)),
+                create_dest_path: true,
+                allow_wildcard: true,
+                allow_empty_wildcard: true,
+                ..Default::default()
+            },
+        ));
+    }
+    let name = format!("copy {} to {}", display_dir(&plan.source.value), plan.workdir);
+    skel.file(actions, cx.meta(name, &plan.source.span))
+}
+
+/// The check-and-layout exec. Its root is the base, read-only; its only output is the skeleton.
+fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> State {
+    let plan = cx.plan;
+    let wd = format!("{OUT}{}", plan.workdir);
+    let mut script = format!(
+        "set -eu\nif [ ! -x /usr/bin/tini ]; then\n  echo 'fleet-frontend: base image {base} of family {fam} has no executable /usr/bin/tini; \
+         services run tini as PID 1, so the family base must install it' >&2\n  exit 1\nfi\nmkdir -p '{wd}'\n",
+        base = base.reference,
+        fam = plan.family.name,
+    );
+    for w in &plan.writable {
+        script.push_str(&format!("mkdir -p '{wd}/{w}'\nchown {APP_UID}:{APP_UID} '{wd}/{w}'\n", w = w.value));
+    }
+    let exec = Exec::shell(script)
+        .user("0:0")
+        .network(cx.opts.network)
+        .readonly_root()
+        .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
+        .meta(cx.meta(format!("check tini in family {}, lay out {}", plan.family.name, plan.workdir), &plan.family_span));
+    let run = base_state.run(exec);
+    run.mount_output(OUT).unwrap_or_default()
+}
+
+/// The build context, narrowed to the service's source directory.
+fn context(cx: &Cx<'_>) -> State {
+    let src = &cx.plan.source.value;
+    LocalSource {
+        name: "context".into(),
+        session_id: cx.opts.session_id.clone(),
+        shared_key_hint: Some("context".into()),
+        include_patterns: if src == "." { vec![] } else { vec![format!("{src}/")] },
+        exclude_patterns: cx.opts.exclude_patterns.clone(),
+        meta: OpMeta {
+            custom_name: Some("[internal] load build context".into()),
+            ignore_cache: cx.opts.ignore_cache,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .state()
+}
+
+fn display_dir(p: &str) -> String {
+    if p == "." { "./".into() } else { format!("{p}/") }
+}

@@ -1,0 +1,133 @@
+//! The image config returned as `containerimage.config`: the base image's config with the fleet
+//! runtime contract applied (uid 10001, tini, Cmd, ports, healthcheck, labels, env, workdir).
+//! OCI types come from `oci-spec`; `Healthcheck` is a Docker extension the OCI spec lacks, so it
+//! is added to the serialised JSON (moby/docker-image-spec `HealthcheckConfig`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use oci_spec::image::{Arch, ConfigBuilder, HistoryBuilder, ImageConfiguration, Os, RootFsBuilder};
+use serde_json::{json, Value};
+
+use super::base::ResolvedImage;
+use super::LowerOptions;
+use crate::plan::{ServicePlan, APP_UID};
+
+/// The init every service runs as PID 1.
+pub const TINI: &str = "/usr/bin/tini";
+
+/// Why an image config could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageConfigError {
+    /// The base image's config JSON does not decode.
+    #[error("base image {image}: config is not a valid image config: {source}")]
+    BadBaseConfig { image: String, source: serde_json::Error },
+    /// oci-spec refused a value.
+    #[error("image config: {0}")]
+    Oci(#[from] oci_spec::OciSpecError),
+    /// Serialising failed.
+    #[error("image config: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The healthcheck probe: Python's stdlib, so images need no curl (`["CMD", ...]`, no shell).
+pub fn healthcheck_command(port: u16, path: &str) -> Vec<String> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let script = format!(
+        "import sys,urllib.request as u;sys.exit(0 if u.urlopen('{url}',timeout=3).status==200 else 1)"
+    );
+    vec!["CMD".into(), "python3".into(), "-c".into(), script]
+}
+
+pub(super) fn lower_image_config(
+    plan: &ServicePlan,
+    base: &ResolvedImage,
+    opts: &LowerOptions,
+) -> Result<Value, ImageConfigError> {
+    let mut img: ImageConfiguration = if base.config.is_null() {
+        ImageConfiguration::default()
+    } else {
+        serde_json::from_value(base.config.clone())
+            .map_err(|source| ImageConfigError::BadBaseConfig { image: base.reference.to_string(), source })?
+    };
+    let base_cfg = img.config().clone().unwrap_or_default();
+    let ports = [plan.service_port.value, plan.health_port.value];
+    let mut cfg = ConfigBuilder::default()
+        .user(format!("{APP_UID}:{APP_UID}"))
+        .entrypoint(vec![TINI.to_string(), "--".to_string()])
+        .cmd(plan.command.value.clone())
+        .exposed_ports(ports.iter().map(|p| format!("{p}/tcp")).collect::<Vec<_>>())
+        .env(merged_env(base, plan))
+        .working_dir(plan.workdir.clone())
+        .labels(labels(plan, opts))
+        .build()?;
+    if let Some(sig) = base_cfg.stop_signal() {
+        cfg.set_stop_signal(Some(sig.clone()));
+    }
+    img.set_config(Some(cfg));
+    img.set_architecture(Arch::from(opts.platform.architecture.as_str()));
+    img.set_os(Os::from(opts.platform.os.as_str()));
+    img.set_variant(Some(opts.platform.variant.clone()).filter(|v| !v.is_empty()));
+    // No clock in the config: the exporter derives `created` from history (or SOURCE_DATE_EPOCH).
+    img.set_created(None);
+    img.set_rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build()?);
+    let mut history = img.history().clone().unwrap_or_default();
+    let steps: &[&str] = if opts.merge_op { &["app layout (tini checked)", "app files"] } else { &["app files"] };
+    for step in steps {
+        history.push(HistoryBuilder::default().created_by(format!("fleet-frontend: {} {step}", plan.name)).build()?);
+    }
+    img.set_history(Some(history));
+    let mut v = serde_json::to_value(&img)?;
+    v["config"]["Healthcheck"] = json!({
+        "Test": healthcheck_command(plan.health_port.value, &plan.health_path),
+        // Go time.Duration: integer nanoseconds.
+        "Interval": 10_000_000_000u64,
+        "Timeout": 5_000_000_000u64,
+        "StartPeriod": 30_000_000_000u64,
+        "StartInterval": 1_000_000_000u64,
+        "Retries": 3,
+    });
+    Ok(v)
+}
+
+/// Base env, then family and service env, then the ports the app must bind. Keys keep the
+/// base's order; a later value for a key replaces it in place.
+fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
+    let mut out: Vec<(String, String)> = base
+        .env()
+        .iter()
+        .map(|e| e.split_once('=').map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into())))
+        .collect();
+    let mut extra: BTreeMap<String, String> = BTreeMap::new();
+    extra.insert("SERVICE_NAME".into(), plan.name.clone());
+    extra.insert("PORT".into(), plan.service_port.value.to_string());
+    extra.insert("HEALTH_PORT".into(), plan.health_port.value.to_string());
+    extra.insert("HEALTH_PATH".into(), plan.health_path.clone());
+    extra.extend(plan.env.clone());
+    for (k, v) in extra {
+        match out.iter_mut().find(|(ok, _)| *ok == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
+    let mut l: BTreeMap<String, String> = BTreeMap::new();
+    l.insert("health_check_port".into(), plan.health_port.value.to_string());
+    l.insert("org.opencontainers.image.title".into(), plan.name.clone());
+    if let Some(d) = &plan.description {
+        l.insert("org.opencontainers.image.description".into(), d.clone());
+    }
+    if let Some(src) = &plan.repo_url {
+        l.insert("org.opencontainers.image.source".into(), src.clone());
+    }
+    if let Some(rev) = &opts.revision {
+        l.insert("org.opencontainers.image.revision".into(), rev.clone());
+    }
+    l.extend(plan.labels.clone());
+    l.extend(opts.labels.clone());
+    // serde_json sorts object keys (no preserve_order), so the HashMap order never leaks.
+    l.into_iter().collect()
+}

@@ -1,0 +1,98 @@
+//! Plan → LLB, one file per concept: the base image ([`base`]), the app files and the tini
+//! check ([`app`]), the runtime stage ([`runtime`]) and the image config ([`image_config`]).
+
+mod app;
+mod base;
+mod image_config;
+mod runtime;
+
+use std::collections::BTreeMap;
+
+pub use base::ResolvedImage;
+pub use image_config::{healthcheck_command, ImageConfigError};
+
+use crate::diag::SourceFile;
+use crate::llb::{Location, NetMode, OpMeta, Platform, State};
+use crate::plan::ServicePlan;
+
+/// Build-wide inputs that are not in the manifest (frontend options, daemon caps).
+#[derive(Clone, Debug)]
+pub struct LowerOptions {
+    /// Target platform.
+    pub platform: Platform,
+    /// Network of every exec step (`force-network-mode`; default none).
+    pub network: NetMode,
+    /// Client session for `local://` sources (`BUILDKIT_SESSION_ID`).
+    pub session_id: Option<String>,
+    /// Use `MergeOp` (the daemon lists cap `mergeop`); otherwise copy.
+    pub merge_op: bool,
+    /// `no-cache`: ignore the cache for every op.
+    pub ignore_cache: bool,
+    /// `image-resolve-mode` for image sources.
+    pub image_resolve_mode: Option<String>,
+    /// `label:*` options, merged over the manifest's labels.
+    pub labels: BTreeMap<String, String>,
+    /// `org.opencontainers.image.revision`, when known.
+    pub revision: Option<String>,
+    /// Patterns excluded from the context transfer (`.dockerignore`).
+    pub exclude_patterns: Vec<String>,
+}
+
+impl Default for LowerOptions {
+    fn default() -> Self {
+        Self {
+            platform: Platform::linux_amd64(),
+            network: NetMode::None,
+            session_id: None,
+            merge_op: true,
+            ignore_cache: false,
+            image_resolve_mode: None,
+            labels: BTreeMap::new(),
+            revision: None,
+            exclude_patterns: vec![],
+        }
+    }
+}
+
+/// The LLB result of one service and the image config to return with it.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// The runtime image filesystem.
+    pub state: State,
+    /// Whole image config JSON (`containerimage.config`).
+    pub image_config: serde_json::Value,
+}
+
+/// Lowers one service onto its resolved base image.
+pub fn lower_service(
+    file: &SourceFile,
+    plan: &ServicePlan,
+    base: &ResolvedImage,
+    opts: &LowerOptions,
+) -> Result<Lowered, ImageConfigError> {
+    let cx = Cx { file, plan, opts };
+    let base_state = base::lower_base(&cx, base);
+    let app = app::lower_app(&cx, &base_state, base);
+    let state = runtime::lower_runtime(&cx, &base_state, &app);
+    let image_config = image_config::lower_image_config(plan, base, opts)?;
+    Ok(Lowered { state, image_config })
+}
+
+/// What every lowering step reads.
+pub(crate) struct Cx<'a> {
+    pub file: &'a SourceFile,
+    pub plan: &'a ServicePlan,
+    pub opts: &'a LowerOptions,
+}
+
+impl Cx<'_> {
+    /// Op metadata: a `[service] ...` progress name and the manifest span as location.
+    pub fn meta(&self, name: impl AsRef<str>, span: &std::ops::Range<usize>) -> OpMeta {
+        OpMeta {
+            custom_name: Some(format!("[{}] {}", self.plan.name, name.as_ref())),
+            ignore_cache: self.opts.ignore_cache,
+            location: Some(Location { source_index: 0, ranges: vec![self.file.llb_range(span)] }),
+            progress_group: None,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Serde types of manifest v1, every value wrapped in `Spanned` so errors and source maps can
+//! point at the exact key or value. Unknown keys are rejected (`deny_unknown_fields`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Keys of the manifest's tables, for "did you mean" hints and docs.
+pub mod keys {
+    /// Top-level tables.
+    pub const ROOT: &[&str] = &["fleet", "families", "services"];
+    /// `[fleet]`.
+    pub const FLEET: &[&str] = &["org", "registry", "python", "source", "description"];
+    /// `[families.NAME]`.
+    pub const FAMILY: &[&str] = &["base", "description", "env"];
+    /// `[services.NAME]`.
+    pub const SERVICE: &[&str] =
+        &["family", "source", "command", "ports", "health_path", "env", "writable", "workdir", "description", "labels"];
+    /// `ports = { ... }`.
+    pub const PORTS: &[&str] = &["service", "health"];
+}
+
+/// A spanned map key or string.
+pub type SString = Spanned<String>;
+
+/// The whole manifest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Fleet-wide settings.
+    #[serde(default)]
+    pub fleet: Option<Spanned<Fleet>>,
+    /// Base image families by name.
+    #[serde(default)]
+    pub families: BTreeMap<SString, Spanned<Family>>,
+    /// Services by name; each is a build target.
+    #[serde(default)]
+    pub services: BTreeMap<SString, Spanned<Service>>,
+}
+
+/// `[fleet]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    /// Organisation, used in published image names (`ghcr.io/<org>/<name>`).
+    pub org: Option<SString>,
+    /// Registry host of published images, e.g. `ghcr.io`.
+    pub registry: Option<SString>,
+    /// Default Python version of the fleet, e.g. `3.11`.
+    pub python: Option<SString>,
+    /// Source repository URL (label `org.opencontainers.image.source`).
+    pub source: Option<SString>,
+    /// Free text.
+    pub description: Option<SString>,
+}
+
+/// `[families.NAME]`: a base image services build on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    /// Base image reference (`repo:tag` or `repo@sha256:...`).
+    pub base: SString,
+    /// Free text.
+    pub description: Option<SString>,
+    /// Environment added to every service of the family.
+    #[serde(default)]
+    pub env: BTreeMap<SString, SString>,
+}
+
+/// `[services.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Family name.
+    pub family: SString,
+    /// Directory in the build context copied into the image's workdir.
+    pub source: SString,
+    /// The process tini runs (image `Cmd`).
+    pub command: Spanned<Vec<SString>>,
+    /// Service and health ports.
+    pub ports: Spanned<Ports>,
+    /// Health endpoint path, default `/health`.
+    pub health_path: Option<SString>,
+    /// Extra environment.
+    #[serde(default)]
+    pub env: BTreeMap<SString, SString>,
+    /// Directories under the workdir that uid 10001 may write.
+    #[serde(default)]
+    pub writable: Vec<SString>,
+    /// Where the app lives in the image, default `/app`.
+    pub workdir: Option<SString>,
+    /// Free text.
+    pub description: Option<SString>,
+    /// Extra image labels.
+    #[serde(default)]
+    pub labels: BTreeMap<SString, SString>,
+}
+
+/// `ports = { service = 8080, health = 8081 }`. Integers are kept wide so range errors are ours.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ports {
+    /// The port the service answers on.
+    pub service: Spanned<i64>,
+    /// The port `/health` answers on.
+    pub health: Spanned<i64>,
+}
