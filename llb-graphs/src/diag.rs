@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(f.position(0), (1, 1));
         assert_eq!(f.position(3), (2, 1));
         assert_eq!(f.position(7), (2, 4)); // after the two-byte é
-        assert_eq!(f.position(9), (3, 1));
+        assert_eq!(f.position(8), (3, 1));
         assert_eq!(f.llb_range(&(3..5)), (2, 0, 2, 2));
     }
 

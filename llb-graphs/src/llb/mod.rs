@@ -21,3 +21,6 @@ pub use state::{Location, OpMeta, Output, Platform, State};
 
 /// The `pb` message types this module emits.
 pub use bollard_buildkit_proto::pb;
+
+#[cfg(test)]
+mod tests;

@@ -74,7 +74,7 @@ fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> St
 }
 
 /// The build context, narrowed to the service's source directory.
-fn context(cx: &Cx<'_>) -> State {
+pub(super) fn context(cx: &Cx<'_>) -> State {
     let src = &cx.plan.source.value;
     LocalSource {
         name: "context".into(),

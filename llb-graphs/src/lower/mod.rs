@@ -78,6 +78,12 @@ pub fn lower_service(
     Ok(Lowered { state, image_config })
 }
 
+/// The build context as the service's copy step reads it, so a frontend can solve the same
+/// transfer early and check the source directory exists before building.
+pub fn context_state(file: &SourceFile, plan: &ServicePlan, opts: &LowerOptions) -> State {
+    app::context(&Cx { file, plan, opts })
+}
+
 /// What every lowering step reads.
 pub(crate) struct Cx<'a> {
     pub file: &'a SourceFile,

@@ -1,0 +1,59 @@
+//! Errors as BuildKit wants them in `Return`: a `google.rpc.Status` with non-zero code, and for
+//! manifest problems one `errdefs.Source` detail per location, JSON-encoded, so buildx draws the
+//! box on the right manifest line (buildkit-gateway.md §7.1-§7.3).
+
+use base64::Engine;
+use bollard_buildkit_proto::google::{protobuf::Any, rpc::Status};
+use llb_graphs::diag::{Diagnostics, SourceFile};
+use prost::Message;
+use serde_json::json;
+
+/// gRPC code Unknown. Code 0 would read as "no error" and be rejected (§9 item 15).
+const UNKNOWN: i32 = 2;
+const SOURCE_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Source+json";
+const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
+
+/// A plain error.
+pub fn plain(message: impl Into<String>) -> Status {
+    Status { code: UNKNOWN, message: message.into(), details: vec![] }
+}
+
+/// Manifest diagnostics with source boxes.
+pub fn from_diagnostics(file: &SourceFile, d: &Diagnostics) -> Status {
+    let data = base64::engine::general_purpose::STANDARD.encode(file.text.as_bytes());
+    let details = d
+        .0
+        .iter()
+        .map(|x| {
+            let (l1, _, l2, _) = file.llb_range(&x.span);
+            let v = json!({
+                "info": { "filename": file.name, "language": "toml", "data": data },
+                "ranges": [{ "start": { "line": l1, "character": 0 }, "end": { "line": l2, "character": 0 } }],
+            });
+            Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
+        })
+        .collect();
+    Status { code: UNKNOWN, message: d.to_string(), details }
+}
+
+/// `unsupported request NAME`, which buildx recognises (§4.3).
+pub fn unsupported_subrequest(name: &str) -> Status {
+    let value = serde_json::to_vec(&json!({ "name": name })).unwrap_or_default();
+    Status {
+        code: 12, // Unimplemented
+        message: format!("unsupported request {name}"),
+        details: vec![Any { type_url: SUBREQUEST_TYPE_URL.into(), value }],
+    }
+}
+
+/// An RPC failure passed on unchanged (its details carry BuildKit's own source and vertex
+/// info), with `what` prefixed to the message (§7.3).
+pub fn from_rpc(what: &str, s: &tonic::Status) -> Status {
+    let mut st = Status::decode(s.details()).unwrap_or_default();
+    if st.code == 0 {
+        st.code = if s.code() as i32 == 0 { UNKNOWN } else { s.code() as i32 };
+    }
+    let msg = if st.message.is_empty() { s.message().to_string() } else { st.message.clone() };
+    st.message = format!("{what}: {msg}");
+    st
+}
