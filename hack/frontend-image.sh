@@ -6,8 +6,11 @@
 # Usage: hack/frontend-image.sh [--layout-only]
 #   --layout-only   write the OCI layout only; no registry needed
 #
-# Environment: FLEET_STATE_DIR (default /var/lib/fleet-dev); the layout goes to
-# $FLEET_STATE_DIR/frontend-oci.
+# Environment (defaults in hack/lib.sh):
+#   FLEET_STATE_DIR      default /var/lib/fleet-dev; the layout goes to $FLEET_STATE_DIR/frontend-oci
+#   FLEET_REGISTRY_URL   default http://127.0.0.1:5000 (must be 127.0.0.0/8)
+#   FLEET_REGISTRY       default localhost:5000, the name used in the printed reference
+#   CARGO_TARGET_DIR     honoured when looking for the built binary
 #
 # The last line of stdout is the image pinned by digest,
 #   localhost:5000/fleet-frontend@sha256:<manifest digest>
@@ -16,25 +19,27 @@
 # unique tag, never `latest` (dev-environment.md §10: a stale copy in an image store shadows it).
 set -euo pipefail
 
-readonly REGISTRY=http://127.0.0.1:5000 # loopback only (dev-environment.md §1)
-readonly REGISTRY_NAME=localhost:5000   # how dockerd/BuildKit name the same registry
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$repo_root/hack/lib.sh"
+
+readonly REGISTRY=$FLEET_REGISTRY_URL # plain HTTP API base
+readonly REGISTRY_NAME=$FLEET_REGISTRY # how dockerd/BuildKit name the same registry
 readonly REPO=fleet-frontend
 readonly TARGET=x86_64-unknown-linux-gnu
-
-log() { echo "frontend-image: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+# Loopback only (dev-environment.md §1), whatever the environment says.
+[[ $REGISTRY =~ ^http://127\.[0-9]+\.[0-9]+\.[0-9]+(:[0-9]+)?$ ]] ||
+  die "FLEET_REGISTRY_URL=$REGISTRY is not a loopback http:// URL"
 
 layout_only=false
 case "${1:-}" in
   "") ;;
   --layout-only) layout_only=true ;;
-  -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+  -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 0 ;;
   *) die "unknown argument: $1 (try --help)" ;;
 esac
 
-repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-state_dir=${FLEET_STATE_DIR:-/var/lib/fleet-dev}
-layout=$state_dir/frontend-oci
+layout=$FLEET_STATE_DIR/frontend-oci
 definition=$repo_root/images/frontend.toml
 
 build_static_binary() {
@@ -66,20 +71,24 @@ choose_tag() {
 }
 
 assemble_layout() {
+  local staging=$layout.staging
   log "assembling OCI layout in $layout (tag $tag)"
-  # Fresh directory: blobs of earlier builds would otherwise pile up next to the new ones.
-  rm -rf "$layout"
-  mkdir -p "$layout"
-  digest=$("$binary" image --definition "$definition" --binary "$binary" --out "$layout" \
+  # A fresh directory, swapped in only once complete: readers never see a half-written layout,
+  # and blobs of earlier builds do not pile up next to the new ones.
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  digest=$("$binary" image --definition "$definition" --binary "$binary" --out "$staging" \
     --tag "$tag" | tail -n 1)
   [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || die "fleet-frontend image printed '$digest'"
+  rm -rf "$layout"
+  mv "$staging" "$layout"
 }
 
 # curl against the loopback registry only; --noproxy so an http_proxy in the environment
 # cannot route these requests off the machine.
 reg() { curl --noproxy '*' -sS "$@"; }
 
-wait_for_registry() {
+check_registry() {
   reg -f -o /dev/null --max-time 5 "$REGISTRY/v2/" ||
     die "no registry at $REGISTRY (start it with hack/dev-env.sh, or use --layout-only)"
 }
@@ -120,9 +129,12 @@ push_manifest() {
 }
 
 push_layout() {
-  local manifest=$layout/blobs/sha256/${digest#sha256:} blob_digest
-  # Config and layer digests, read from the compact manifest JSON the CLI wrote.
-  for blob_digest in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$manifest" | cut -d'"' -f4); do
+  local manifest=$layout/blobs/sha256/${digest#sha256:} blob_digest blob_digests
+  # Config and layer digests, read from the compact manifest JSON the CLI wrote. Blobs go
+  # first: the registry rejects a manifest that names a blob it does not have.
+  mapfile -t blob_digests < <(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$manifest" | cut -d'"' -f4)
+  ((${#blob_digests[@]} == 2)) || die "expected a config and one layer in $manifest"
+  for blob_digest in "${blob_digests[@]}"; do
     push_blob "$blob_digest"
   done
   push_manifest "$tag"
@@ -136,7 +148,7 @@ assemble_layout
 if $layout_only; then
   log "layout only: $layout (ref.name $tag), $((SECONDS - start)) s"
 else
-  wait_for_registry
+  check_registry
   push_layout
   log "done in $((SECONDS - start)) s"
 fi
