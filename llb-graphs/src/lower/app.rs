@@ -9,8 +9,15 @@ use super::Cx;
 use crate::llb::{Copy, Exec, FileAction, LocalSource, Mount, OpMeta, Owner, State};
 use crate::plan::APP_UID;
 
+
 /// Where the check step writes the app skeleton (a scratch mount).
 const OUT: &str = "/fleet/out";
+
+/// `$1` base image, `$2` family, `$3` workdir under OUT, `$4` owner of the writable
+/// directories, then the writable directories.
+const CHECK_SCRIPT: &str = r#"test -x /usr/bin/tini || { echo "fleet-frontend: base image $1 of family $2 has no executable /usr/bin/tini; services run tini as PID 1, so the family base must install it" >&2; exit 1; }
+d=$3; o=$4; mkdir -p "$d"; shift 4
+for w; do mkdir -p "$d/$w"; chown "$o" "$d/$w"; done"#;
 
 pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> State {
     let skel = check_and_layout(cx, base_state, base);
@@ -53,17 +60,15 @@ pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -
 /// The check-and-layout exec. Its root is the base, read-only; its only output is the skeleton.
 fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> State {
     let plan = cx.plan;
-    let wd = format!("{OUT}{}", plan.workdir);
-    let mut script = format!(
-        "set -eu\nif [ ! -x /usr/bin/tini ]; then\n  echo 'fleet-frontend: base image {base} of family {fam} has no executable /usr/bin/tini; \
-         services run tini as PID 1, so the family base must install it' >&2\n  exit 1\nfi\nmkdir -p '{wd}'\n",
-        base = base.reference,
-        fam = plan.family.name,
-    );
-    for w in &plan.writable {
-        script.push_str(&format!("mkdir -p '{wd}/{w}'\nchown {APP_UID}:{APP_UID} '{wd}/{w}'\n", w = w.value));
-    }
-    let exec = Exec::shell(script)
+    // The logic takes its values as positional arguments so BuildKit's "process ... did not
+    // complete" line stays short and the script text is the same for every service.
+    let mut args: Vec<String> = vec!["/bin/sh".into(), "-c".into(), CHECK_SCRIPT.into(), "fleet-check".into()];
+    args.push(base.reference.to_string());
+    args.push(plan.family.name.clone());
+    args.push(format!("{OUT}{}", plan.workdir));
+    args.push(format!("{APP_UID}:{APP_UID}"));
+    args.extend(plan.writable.iter().map(|w| w.value.clone()));
+    let exec = Exec::new(args)
         .user("0:0")
         .network(cx.opts.network)
         .readonly_root()

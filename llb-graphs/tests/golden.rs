@@ -1,0 +1,107 @@
+//! Golden LLB: for each `golden/<case>/case.toml`, lower the manifest's target against a fixed,
+//! pinned base config and compare the digest-keyed JSON (ops in topological order, plus the image
+//! config) with `expected.json`. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them:
+//! review the diff, don't bless blindly.
+
+use std::path::{Path, PathBuf};
+
+use llb_graphs::diag::SourceFile;
+use llb_graphs::llb::{pb, render, MarshalOptions};
+use llb_graphs::lower::{lower_service, LowerOptions, ResolvedImage};
+use llb_graphs::{manifest, plan};
+
+#[derive(serde::Deserialize)]
+struct Case {
+    manifest: String,
+    target: String,
+    #[serde(default = "yes")]
+    merge: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A stand-in for what ResolveImageConfig returns for the dev base image.
+const BASE_DIGEST: &str = "sha256:86159081ca33f6324e449088be7f088e6dcd61a3afed0e17461d76e25e8054ed";
+const BASE_CONFIG: &str = r#"{"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z",
+ "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8","PYTHONUNBUFFERED=1"],
+ "Cmd":["python3"]},"rootfs":{"type":"layers","diff_ids":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]},
+ "history":[{"created":"2026-01-01T00:00:00Z","comment":"debootstrap bookworm minbase + python3"}]}"#;
+
+fn render_case(dir: &Path) -> serde_json::Value {
+    let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap()).unwrap();
+    let mpath = dir.join(&case.manifest);
+    let bytes = std::fs::read(&mpath).unwrap();
+    let file = manifest::source_file("fleet.toml", &bytes).unwrap();
+    let m = manifest::parse(&file).unwrap();
+    let plan = plan::plan_service(&file, &m, Some(&case.target)).unwrap();
+    let base = ResolvedImage {
+        reference: plan.family.base.value.pinned(BASE_DIGEST),
+        config: serde_json::from_str(BASE_CONFIG).unwrap(),
+    };
+    let opts = LowerOptions { merge_op: case.merge, session_id: Some("SESSION".into()), ..Default::default() };
+    let lowered = lower_service(&file, &plan, &base, &opts).unwrap();
+    let info = pb::SourceInfo { filename: file.name.clone(), data: file.text.clone().into_bytes(), language: "toml".into(), definition: None };
+    let m = lowered.state.marshal(&MarshalOptions { source_infos: vec![info], allowed_caps: None }).unwrap();
+    let mut v = render::definition_json(&m.definition);
+    v["image_config"] = lowered.image_config;
+    v
+}
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("case.toml").exists()).collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn golden_llb_matches() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failed = vec![];
+    for dir in cases() {
+        let got = serde_json::to_string_pretty(&render_case(&dir)).unwrap() + "\n";
+        let path = dir.join("expected.json");
+        if update {
+            std::fs::write(&path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if got != want {
+            std::fs::write(dir.join("actual.json"), &got).unwrap();
+            failed.push(dir.display().to_string());
+        }
+    }
+    assert!(failed.is_empty(), "golden mismatch (see actual.json next to expected.json): {failed:?}");
+}
+
+#[test]
+fn services_of_one_family_share_the_base_and_check_ops() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/two-services");
+    let text = std::fs::read_to_string(dir.join("fleet.toml")).unwrap();
+    let file = SourceFile::new("fleet.toml", text);
+    let m = manifest::parse(&file).unwrap();
+    let digests = |t: &str| -> Vec<String> {
+        let p = plan::plan_service(&file, &m, Some(t)).unwrap();
+        let base = ResolvedImage::unresolved(p.family.base.value.clone());
+        let l = lower_service(&file, &p, &base, &LowerOptions::default()).unwrap();
+        let def = l.state.marshal(&MarshalOptions::default()).unwrap().definition;
+        def.def.iter().map(|b| llb_graphs::llb::digest_of(b)).collect()
+    };
+    let (a, b) = (digests("api"), digests("worker"));
+    assert_eq!(a[0], b[0], "same base image op");
+    assert_ne!(a.last(), b.last(), "different services give different graphs");
+}
+
+#[test]
+fn every_example_manifest_is_valid() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for e in std::fs::read_dir(examples).unwrap() {
+        let p = e.unwrap().path().join("fleet.toml");
+        if p.exists() {
+            let f = manifest::source_file("fleet.toml", &std::fs::read(&p).unwrap()).unwrap();
+            manifest::parse(&f).unwrap_or_else(|d| panic!("{}: {d}", p.display()));
+        }
+    }
+}
