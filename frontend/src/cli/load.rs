@@ -28,16 +28,21 @@ pub fn context_dir(manifest: &Path, context: Option<&PathBuf>) -> PathBuf {
     context.cloned().unwrap_or_else(|| manifest.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf))
 }
 
-/// Looks up `rel` inside `ctx` without following a symlink out of the context.
+/// Looks up `rel` inside `ctx` component by component, without following any symlink: BuildKit
+/// sends links as links, so a path through a link never reaches the build.
 pub fn look(ctx: &Path, rel: &str) -> PathKind {
-    let p = ctx.join(rel);
-    match std::fs::symlink_metadata(&p) {
+    let mut p = ctx.to_path_buf();
+    for comp in rel.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        p.push(comp);
+        match std::fs::symlink_metadata(&p) {
+            Err(_) => return PathKind::Missing,
+            Ok(m) if m.file_type().is_symlink() => return PathKind::Symlink,
+            Ok(_) => {}
+        }
+    }
+    match std::fs::metadata(&p) {
         Err(_) => PathKind::Missing,
         Ok(m) if m.is_dir() => PathKind::Dir,
-        Ok(m) if m.file_type().is_symlink() => {
-            // BuildKit sends the link itself, not its target: a link is not a source directory.
-            PathKind::File
-        }
         Ok(_) => PathKind::File,
     }
 }

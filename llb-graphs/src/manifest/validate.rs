@@ -16,6 +16,9 @@ pub enum PathKind {
     File,
     /// A directory.
     Dir,
+    /// The path, or a directory on the way to it, is a symlink: BuildKit transfers links as
+    /// links, so what they point to (perhaps outside the context) is never sent.
+    Symlink,
 }
 
 /// Every semantic problem of `m`.
@@ -61,7 +64,8 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             }
         }
         if let Some(w) = &s.workdir {
-            if !w.get_ref().starts_with('/') || w.get_ref().split('/').any(|c| c == "..") || w.get_ref() == "/" {
+            let wd = w.get_ref();
+            if !wd.starts_with('/') || wd.split('/').any(|c| c == "..") || wd.trim_end_matches('/').is_empty() {
                 out.push(err(w, format!("workdir `{}` must be an absolute path below `/` without `..`", w.get_ref())));
             }
         }
@@ -85,6 +89,7 @@ pub fn check_paths(file: &SourceFile, m: &Manifest, look: &dyn Fn(&str) -> PathK
             PathKind::Dir => continue,
             PathKind::Missing => "does not exist in the build context",
             PathKind::File => "is a file; it must be a directory",
+            PathKind::Symlink => "is (or passes through) a symlink; BuildKit sends links, not their targets",
         };
         let msg = format!("service `{}`: source directory `{}` {problem}", name.get_ref(), src.get_ref());
         out.push(Diagnostic::error(file, src.span(), msg));

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: unit, golden, CLI and end-to-end (through real dockerd + buildx).
+# With dockerd up (hack/dev-env.sh) it builds and pushes the frontend image first and runs the
+# e2e tests with E2E=1; under CI=true a missing dockerd is an error, never a silent skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
+
+if "$DOCKER" info >/dev/null 2>&1; then
+  FLEET_FRONTEND_REF=$(hack/frontend-image.sh | tail -n 1)
+  export FLEET_FRONTEND_REF E2E=1
+  log "frontend image: $FLEET_FRONTEND_REF"
+elif [[ ${CI:-} == true ]]; then
+  die "CI=true but dockerd is not reachable with $DOCKER (run hack/dev-env.sh)"
+else
+  warn "dockerd not reachable: e2e tests will be skipped"
+fi
+cargo test --workspace --locked "$@"
