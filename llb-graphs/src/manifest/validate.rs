@@ -37,7 +37,10 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         out.push(Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table"));
     }
     let mut ports: BTreeMap<i64, (String, &str)> = BTreeMap::new();
-    for (name, svc) in &m.services {
+    // File order, so a clash is reported on the later of the two entries.
+    let mut services: Vec<_> = m.services.iter().collect();
+    services.sort_by_key(|(k, _)| k.span().start);
+    for (name, svc) in services {
         check_name(file, name, "service", &mut out);
         let s = svc.get_ref();
         let fam = s.family.get_ref();
@@ -65,8 +68,8 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         }
         if let Some(w) = &s.workdir {
             let wd = w.get_ref();
-            if !wd.starts_with('/') || wd.split('/').any(|c| c == "..") || wd.trim_end_matches('/').is_empty() {
-                out.push(err(w, format!("workdir `{}` must be an absolute path below `/` without `..`", w.get_ref())));
+            if !wd.starts_with('/') || wd.split('/').any(|c| c == ".." || c == ".") || wd.trim_end_matches('/').is_empty() {
+                out.push(err(w, format!("workdir `{}` must be an absolute path below `/` without `.` or `..`", w.get_ref())));
             }
         }
         for w in &s.writable {
@@ -76,6 +79,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         }
         check_env(file, &s.env, &mut out);
     }
+    out.sort_by_key(|d| d.span.start);
     out
 }
 
