@@ -1,8 +1,8 @@
 //! fleet manifest → resolved plan → BuildKit LLB. No tokio, no I/O: callers hand in file
 //! bytes and resolved base-image configs, and get back a marshalled `pb.Definition`.
 
-pub mod llb;
 pub mod diag;
+pub mod llb;
+pub mod lower;
 pub mod manifest;
 pub mod plan;
-pub mod lower;

@@ -37,7 +37,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
             .map(|d| json!({"file": d.file, "line": d.line, "column": d.col, "message": d.message, "help": d.help,
                 "severity": format!("{:?}", d.severity).to_lowercase()}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "problems": items }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "problems": items }))?
+        );
     } else {
         for d in &problems {
             println!("{d}");

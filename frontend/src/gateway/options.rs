@@ -37,7 +37,9 @@ pub struct Options {
 
 /// Reads the options from the process environment.
 pub fn from_env() -> anyhow::Result<Options> {
-    let raw = std::env::vars().filter(|(k, _)| k.starts_with("BUILDKIT_FRONTEND_OPT_")).map(|(_, v)| v);
+    let raw = std::env::vars()
+        .filter(|(k, _)| k.starts_with("BUILDKIT_FRONTEND_OPT_"))
+        .map(|(_, v)| v);
     parse(raw)
 }
 
@@ -48,13 +50,25 @@ pub fn parse(entries: impl IntoIterator<Item = String>) -> anyhow::Result<Option
         let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
         raw.insert(k.to_string(), v.to_string());
     }
-    let mut o = Options { raw: raw.clone(), ..Default::default() };
-    o.filename = raw.get("filename").cloned().unwrap_or_else(|| "fleet.toml".into());
-    o.manifest_local = raw.get("dockerfilekey").cloned().unwrap_or_else(|| "dockerfile".into());
+    let mut o = Options {
+        raw: raw.clone(),
+        ..Default::default()
+    };
+    o.filename = raw
+        .get("filename")
+        .cloned()
+        .unwrap_or_else(|| "fleet.toml".into());
+    o.manifest_local = raw
+        .get("dockerfilekey")
+        .cloned()
+        .unwrap_or_else(|| "dockerfile".into());
     o.target = raw.get("target").cloned().filter(|t| !t.is_empty());
     o.no_cache = raw.contains_key("no-cache");
     o.request_id = raw.get("requestid").cloned().filter(|r| !r.is_empty());
-    o.image_resolve_mode = raw.get("image-resolve-mode").cloned().filter(|m| !m.is_empty());
+    o.image_resolve_mode = raw
+        .get("image-resolve-mode")
+        .cloned()
+        .filter(|m| !m.is_empty());
     if let Some(m) = &o.image_resolve_mode {
         if !["default", "pull", "local"].contains(&m.as_str()) {
             bail!("image-resolve-mode {m:?}: expected default, pull or local");
@@ -68,7 +82,10 @@ pub fn parse(entries: impl IntoIterator<Item = String>) -> anyhow::Result<Option
     };
     if let Some(p) = raw.get("platform").filter(|p| !p.is_empty()) {
         for one in p.split(',') {
-            o.platforms.push(Platform::parse(one).with_context(|| format!("platform {one:?}: expected os/arch[/variant]"))?);
+            o.platforms.push(
+                Platform::parse(one)
+                    .with_context(|| format!("platform {one:?}: expected os/arch[/variant]"))?,
+            );
         }
     }
     for (k, v) in &raw {
@@ -92,7 +109,8 @@ fn parse_cache_imports(s: &str) -> anyhow::Result<Vec<(String, BTreeMap<String, 
         #[serde(rename = "Attrs", default)]
         attrs: BTreeMap<String, String>,
     }
-    let entries: Vec<Entry> = serde_json::from_str(s).context("cache-imports: expected a JSON array of {Type, Attrs}")?;
+    let entries: Vec<Entry> =
+        serde_json::from_str(s).context("cache-imports: expected a JSON array of {Type, Attrs}")?;
     Ok(entries.into_iter().map(|e| (e.typ, e.attrs)).collect())
 }
 
@@ -106,7 +124,13 @@ mod tests {
 
     #[test]
     fn splits_on_the_first_equals_only() {
-        let o = opts(&["build-arg:FOO=a=b,c", "label:x=1", "filename=app.toml", "no-cache="]).unwrap();
+        let o = opts(&[
+            "build-arg:FOO=a=b,c",
+            "label:x=1",
+            "filename=app.toml",
+            "no-cache=",
+        ])
+        .unwrap();
         assert_eq!(o.build_args["FOO"], "a=b,c");
         assert_eq!(o.labels["x"], "1");
         assert_eq!(o.filename, "app.toml");
@@ -115,9 +139,16 @@ mod tests {
 
     #[test]
     fn network_and_platforms() {
-        let o = opts(&["force-network-mode=host", "platform=linux/amd64,linux/arm64/v8"]).unwrap();
+        let o = opts(&[
+            "force-network-mode=host",
+            "platform=linux/amd64,linux/arm64/v8",
+        ])
+        .unwrap();
         assert_eq!(o.network, NetMode::Host);
-        assert_eq!(o.platforms.iter().map(Platform::id).collect::<Vec<_>>(), ["linux/amd64", "linux/arm64"]);
+        assert_eq!(
+            o.platforms.iter().map(Platform::id).collect::<Vec<_>>(),
+            ["linux/amd64", "linux/arm64"]
+        );
         assert_eq!(opts(&[]).unwrap().network, NetMode::None);
     }
 
@@ -127,7 +158,9 @@ mod tests {
         assert!(opts(&["platform=linux"]).is_err());
         assert!(opts(&["image-resolve-mode=sometimes"]).is_err());
         assert!(opts(&["cache-imports=[{"]).is_err());
-        let o = opts(&[r#"cache-imports=[{"Type":"registry","Attrs":{"ref":"localhost:5000/c"}}]"#]).unwrap();
+        let o =
+            opts(&[r#"cache-imports=[{"Type":"registry","Attrs":{"ref":"localhost:5000/c"}}]"#])
+                .unwrap();
         assert_eq!(o.cache_imports[0].0, "registry");
     }
 }

@@ -17,9 +17,19 @@ pub fn definition_json(def: &pb::Definition) -> Value {
             let op = pb::Op::decode(bytes.as_slice()).unwrap_or_default();
             let mut v = Map::new();
             v.insert("digest".into(), json!(digest));
-            v.insert("inputs".into(), json!(op.inputs.iter().map(|i| format!("{}[{}]", i.digest, i.index)).collect::<Vec<_>>()));
+            v.insert(
+                "inputs".into(),
+                json!(op
+                    .inputs
+                    .iter()
+                    .map(|i| format!("{}[{}]", i.digest, i.index))
+                    .collect::<Vec<_>>()),
+            );
             if let Some(p) = &op.platform {
-                v.insert("platform".into(), json!(format!("{}/{}", p.os, p.architecture)));
+                v.insert(
+                    "platform".into(),
+                    json!(format!("{}/{}", p.os, p.architecture)),
+                );
             }
             v.insert("op".into(), op.op.as_ref().map_or(Value::Null, op_json));
             if let Some(md) = def.metadata.get(&digest) {
@@ -65,9 +75,13 @@ fn op_json(op: &pb::op::Op) -> Value {
     match op {
         Op::Source(s) => json!({ "source": { "identifier": s.identifier, "attrs": s.attrs } }),
         Op::Exec(e) => exec_json(e),
-        Op::File(f) => json!({ "file": f.actions.iter().map(file_action_json).collect::<Vec<_>>() }),
+        Op::File(f) => {
+            json!({ "file": f.actions.iter().map(file_action_json).collect::<Vec<_>>() })
+        }
         Op::Merge(m) => json!({ "merge": m.inputs.iter().map(|i| i.input).collect::<Vec<_>>() }),
-        Op::Diff(d) => json!({ "diff": [d.lower.as_ref().map(|l| l.input), d.upper.as_ref().map(|u| u.input)] }),
+        Op::Diff(d) => {
+            json!({ "diff": [d.lower.as_ref().map(|l| l.input), d.upper.as_ref().map(|u| u.input)] })
+        }
         Op::Build(_) => json!({ "build": {} }),
     }
 }
@@ -111,11 +125,13 @@ fn file_action_json(a: &pb::FileAction) -> Value {
         })
     };
     let body = match &a.action {
-        Some(A::Copy(c)) => json!({ "copy": { "src": c.src, "dest": c.dest, "owner": owner(&c.owner),
+        Some(A::Copy(c)) => {
+            json!({ "copy": { "src": c.src, "dest": c.dest, "owner": owner(&c.owner),
             "mode": c.mode, "timestamp": c.timestamp, "follow_symlink": c.follow_symlink,
             "dir_copy_contents": c.dir_copy_contents, "create_dest_path": c.create_dest_path,
             "allow_wildcard": c.allow_wildcard, "allow_empty_wildcard": c.allow_empty_wildcard,
-            "include": c.include_patterns, "exclude": c.exclude_patterns } }),
+            "include": c.include_patterns, "exclude": c.exclude_patterns } })
+        }
         Some(A::Mkdir(d)) => json!({ "mkdir": { "path": d.path, "mode": format!("{:o}", d.mode),
             "parents": d.make_parents, "owner": owner(&d.owner), "timestamp": d.timestamp } }),
         Some(A::Mkfile(f)) => json!({ "mkfile": { "path": f.path, "mode": format!("{:o}", f.mode),

@@ -40,7 +40,10 @@ impl ImageSource {
             meta: self.meta.clone(),
             caps: op_caps,
         };
-        let meta = StateMeta { platform: Some(platform.clone()), ..Default::default() };
+        let meta = StateMeta {
+            platform: Some(platform.clone()),
+            ..Default::default()
+        };
         State::from_output(Output::new(node, 0), meta)
     }
 }
@@ -104,8 +107,17 @@ impl LocalSource {
             attrs.insert("local.differ".into(), d.clone());
             op_caps.push(caps::SOURCE_LOCAL_DIFFER);
         }
-        let body = pb::op::Op::Source(pb::SourceOp { identifier: format!("local://{}", self.name), attrs });
-        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps };
+        let body = pb::op::Op::Source(pb::SourceOp {
+            identifier: format!("local://{}", self.name),
+            attrs,
+        });
+        let node = Node {
+            body,
+            inputs: vec![],
+            platform: None,
+            meta: self.meta.clone(),
+            caps: op_caps,
+        };
         State::from_output(Output::new(node, 0), StateMeta::default())
     }
 }
@@ -141,8 +153,17 @@ impl HttpSource {
             attrs.insert("http.perm".into(), format!("0{p:o}"));
             op_caps.push(caps::SOURCE_HTTP_PERM);
         }
-        let body = pb::op::Op::Source(pb::SourceOp { identifier: self.url.clone(), attrs });
-        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps };
+        let body = pb::op::Op::Source(pb::SourceOp {
+            identifier: self.url.clone(),
+            attrs,
+        });
+        let node = Node {
+            body,
+            inputs: vec![],
+            platform: None,
+            meta: self.meta.clone(),
+            caps: op_caps,
+        };
         State::from_output(Output::new(node, 0), StateMeta::default())
     }
 }

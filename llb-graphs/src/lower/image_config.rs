@@ -21,7 +21,10 @@ pub const TINI: &str = "/usr/bin/tini";
 pub enum ImageConfigError {
     /// The base image's config JSON does not decode.
     #[error("base image {image}: config is not a valid image config: {source}")]
-    BadBaseConfig { image: String, source: serde_json::Error },
+    BadBaseConfig {
+        image: String,
+        source: serde_json::Error,
+    },
     /// oci-spec refused a value.
     #[error("image config: {0}")]
     Oci(#[from] oci_spec::OciSpecError),
@@ -47,8 +50,12 @@ pub(super) fn lower_image_config(
     let mut img: ImageConfiguration = if base.config.is_null() {
         ImageConfiguration::default()
     } else {
-        serde_json::from_value(base.config.clone())
-            .map_err(|source| ImageConfigError::BadBaseConfig { image: base.reference.to_string(), source })?
+        serde_json::from_value(base.config.clone()).map_err(|source| {
+            ImageConfigError::BadBaseConfig {
+                image: base.reference.to_string(),
+                source,
+            }
+        })?
     };
     let base_cfg = img.config().clone().unwrap_or_default();
     let ports = [plan.service_port.value, plan.health_port.value];
@@ -70,11 +77,24 @@ pub(super) fn lower_image_config(
     img.set_variant(Some(opts.platform.variant.clone()).filter(|v| !v.is_empty()));
     // No clock in the config: the exporter derives `created` from history (or SOURCE_DATE_EPOCH).
     img.set_created(None);
-    img.set_rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build()?);
+    img.set_rootfs(
+        RootFsBuilder::default()
+            .typ("layers")
+            .diff_ids(Vec::<String>::new())
+            .build()?,
+    );
     let mut history = img.history().clone().unwrap_or_default();
-    let steps: &[&str] = if opts.merge_op { &["app layout (tini checked)", "app files"] } else { &["app files"] };
+    let steps: &[&str] = if opts.merge_op {
+        &["app layout (tini checked)", "app files"]
+    } else {
+        &["app files"]
+    };
     for step in steps {
-        history.push(HistoryBuilder::default().created_by(format!("fleet-frontend: {} {step}", plan.name)).build()?);
+        history.push(
+            HistoryBuilder::default()
+                .created_by(format!("fleet-frontend: {} {step}", plan.name))
+                .build()?,
+        );
     }
     img.set_history(Some(history));
     let mut v = serde_json::to_value(&img)?;
@@ -96,7 +116,10 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
     let mut out: Vec<(String, String)> = base
         .env()
         .iter()
-        .map(|e| e.split_once('=').map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into())))
+        .map(|e| {
+            e.split_once('=')
+                .map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into()))
+        })
         .collect();
     let mut extra: BTreeMap<String, String> = BTreeMap::new();
     extra.insert("SERVICE_NAME".into(), plan.name.clone());
@@ -115,7 +138,10 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
 
 fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
     let mut l: BTreeMap<String, String> = BTreeMap::new();
-    l.insert("health_check_port".into(), plan.health_port.value.to_string());
+    l.insert(
+        "health_check_port".into(),
+        plan.health_port.value.to_string(),
+    );
     l.insert("org.opencontainers.image.title".into(), plan.name.clone());
     if let Some(d) = &plan.description {
         l.insert("org.opencontainers.image.description".into(), d.clone());

@@ -75,7 +75,10 @@ pub fn lower_service(
     let app = app::lower_app(&cx, &base_state, base);
     let state = runtime::lower_runtime(&cx, &base_state, &app);
     let image_config = image_config::lower_image_config(plan, base, opts)?;
-    Ok(Lowered { state, image_config })
+    Ok(Lowered {
+        state,
+        image_config,
+    })
 }
 
 /// The build context as the service's copy step reads it, so a frontend can solve the same
@@ -97,7 +100,10 @@ impl Cx<'_> {
         OpMeta {
             custom_name: Some(format!("[{}] {}", self.plan.name, name.as_ref())),
             ignore_cache: self.opts.ignore_cache,
-            location: Some(Location { source_index: 0, ranges: vec![self.file.llb_range(span)] }),
+            location: Some(Location {
+                source_index: 0,
+                ranges: vec![self.file.llb_range(span)],
+            }),
             progress_group: None,
         }
     }
