@@ -52,21 +52,26 @@ PKGS_BOOKWORM=(docker-registry debootstrap busybox-static ca-certificates curl j
 declare -A PKG_VERSION=([docker.io]='26.1.*' [docker-cli]='26.1.*' [docker-buildx]='0.13.*' [containerd]='1.7.*')
 
 mkdir -p "$FLEET_STATE_DIR" "$ROOTFS_DIR"
+# fd 9 holds the lock; daemons started below get `9>&-` so they do not keep it.
 exec 9>"$FLEET_STATE_DIR/dev-env.lock"
-flock -w 900 9 || die "another dev-env.sh still holds $FLEET_STATE_DIR/dev-env.lock"
+if ! flock -n 9; then
+  log "waiting for another dev-env.sh ($FLEET_STATE_DIR/dev-env.lock)"
+  flock -w 900 9 || die "another dev-env.sh still holds $FLEET_STATE_DIR/dev-env.lock"
+fi
 
 T0=$SECONDS
 step() { log "--- $* (t+$((SECONDS - T0))s)"; }
 
-# Undo temporary state on any exit.
-POLICY_RC_BACKUP=
+# Undo temporary state on any exit (also after an earlier run was killed mid-install).
+POLICY_RC_BACKUP=$FLEET_STATE_DIR/policy-rc.d.orig
 cleanup() {
-  if [[ -f $POLICY_RC && $(<"$POLICY_RC") == *fleet-dev-env* ]]; then
-    rm -f "$POLICY_RC"
-    [[ -z $POLICY_RC_BACKUP ]] || mv -f "$POLICY_RC_BACKUP" "$POLICY_RC"
-  fi
+  if [[ -f $POLICY_RC && $(<"$POLICY_RC") == *fleet-dev-env* ]]; then rm -f "$POLICY_RC"; fi
+  if [[ -f $POLICY_RC_BACKUP && ! -e $POLICY_RC ]]; then mv -f "$POLICY_RC_BACKUP" "$POLICY_RC"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cleanup
 
 # --- apt -------------------------------------------------------------------------------------
 
@@ -176,10 +181,8 @@ install_packages() {
   log "apt-get update (log $apt_log)"
   apt-get update -o DPkg::Lock::Timeout=300 >"$apt_log" 2>&1 ||
     { tail -n 20 "$apt_log" >&2; die "apt-get update failed; see $apt_log"; }
-  if [[ -e $POLICY_RC && $(<"$POLICY_RC") != *fleet-dev-env* ]]; then
-    POLICY_RC_BACKUP=$FLEET_STATE_DIR/policy-rc.d.orig
-    mv -f "$POLICY_RC" "$POLICY_RC_BACKUP"
-  fi
+  # Keep packaged services (docker, docker-registry on all interfaces) from starting.
+  [[ ! -e $POLICY_RC ]] || mv -f "$POLICY_RC" "$POLICY_RC_BACKUP"
   printf '#!/bin/sh\n# fleet-dev-env: keep packaged services from starting during apt-get install\nexit 101\n' >"$POLICY_RC"
   chmod 0755 "$POLICY_RC"
   log "apt-get install --no-install-recommends $needed(log $apt_log)"
@@ -216,11 +219,11 @@ start_dockerd() {
   [[ ! -f $DOCKERD_LOG ]] || mv -f "$DOCKERD_LOG" "$DOCKERD_LOG.1"
   log "starting dockerd (log $DOCKERD_LOG)"
   sha256sum "$DAEMON_JSON" >"$DOCKERD_CONF_SUM"
-  setsid nohup /usr/sbin/dockerd --pidfile "$DOCKERD_PID" </dev/null >"$DOCKERD_LOG" 2>&1 &
+  setsid nohup /usr/sbin/dockerd --pidfile "$DOCKERD_PID" </dev/null >"$DOCKERD_LOG" 2>&1 9>&- &
   pid=$!
   local deadline=$((SECONDS + 60))
   until docker_up; do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       tail -n 20 "$DOCKERD_LOG" >&2 || true
       die "dockerd exited during startup; see $DOCKERD_LOG"
     fi
@@ -281,12 +284,12 @@ start_registry() {
   [[ ! -f $REGISTRY_LOG ]] || mv -f "$REGISTRY_LOG" "$REGISTRY_LOG.1"
   log "starting docker-registry on 127.0.0.1:5000 (log $REGISTRY_LOG)"
   sha256sum "$REGISTRY_CONF" >"$REGISTRY_CONF_SUM"
-  setsid nohup /usr/bin/docker-registry serve "$REGISTRY_CONF" </dev/null >"$REGISTRY_LOG" 2>&1 &
+  setsid nohup /usr/bin/docker-registry serve "$REGISTRY_CONF" </dev/null >"$REGISTRY_LOG" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$REGISTRY_PID"
   local deadline=$((SECONDS + 20))
   until registry_up 2>/dev/null; do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       tail -n 20 "$REGISTRY_LOG" >&2 || true
       die "docker-registry exited during startup; see $REGISTRY_LOG"
     fi

@@ -38,13 +38,21 @@ wait_until() {
   done
 }
 
+# alive PID: the process exists and is not a zombie.
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
 # pid_of PIDFILE COMM: print the pid in PIDFILE if that process is alive and named COMM.
 pid_of() {
   local pidfile=$1 comm=$2 pid
   [[ -s $pidfile ]] || return 1
   pid=$(<"$pidfile")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [[ -r /proc/$pid/comm && $(</proc/"$pid"/comm) == "$comm" ]] || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || return 1
   printf '%s\n' "$pid"
 }
 
@@ -54,7 +62,7 @@ stop_pid() {
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || return 0
   for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "$pid" || return 0
     sleep 0.1
   done
   warn "$name (pid $pid) did not exit after 30 s; sending SIGKILL"
