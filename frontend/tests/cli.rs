@@ -58,11 +58,7 @@ impl Drop for Sandbox {
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run fleet-frontend")
+    Command::new(BIN).args(args).current_dir(dir).output().expect("run fleet-frontend")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -73,25 +69,13 @@ fn text(bytes: &[u8]) -> String {
 fn assert_fails_cleanly(what: &str, out: &Output) {
     let stderr = text(&out.stderr);
     assert!(!stderr.contains("panicked"), "{what}: panicked:\n{stderr}");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{what}: exit code; stdout:\n{}\nstderr:\n{stderr}",
-        text(&out.stdout)
-    );
+    assert_eq!(out.status.code(), Some(1), "{what}: exit code; stdout:\n{}\nstderr:\n{stderr}", text(&out.stdout));
 }
 
 /// [`GOOD`] with the first `from` replaced by `to` (bytes, so non-UTF-8 edits work).
 fn edit(from: &str, to: &[u8]) -> Vec<u8> {
-    let at = GOOD
-        .find(from)
-        .unwrap_or_else(|| panic!("`{from}` not in GOOD"));
-    [
-        &GOOD.as_bytes()[..at],
-        to,
-        &GOOD.as_bytes()[at + from.len()..],
-    ]
-    .concat()
+    let at = GOOD.find(from).unwrap_or_else(|| panic!("`{from}` not in GOOD"));
+    [&GOOD.as_bytes()[..at], to, &GOOD.as_bytes()[at + from.len()..]].concat()
 }
 
 fn good_plus(extra: &str) -> Vec<u8> {
@@ -109,12 +93,7 @@ struct Bad {
 }
 
 fn bad(manifest: Vec<u8>, at: &'static str, says: &'static [&'static str]) -> Bad {
-    Bad {
-        manifest,
-        setup: |_| {},
-        at,
-        says,
-    }
+    Bad { manifest, setup: |_| {}, at, says }
 }
 
 impl Bad {
@@ -134,21 +113,12 @@ fn assert_rejected(test: &str, case: Bad) {
     let check = sb.run(&["check", "fleet.toml"]);
     assert_fails_cleanly("check", &check);
     let lines: Vec<String> = text(&check.stdout).lines().map(str::to_owned).collect();
-    assert!(
-        !lines.is_empty(),
-        "check printed no problem; stderr:\n{}",
-        text(&check.stderr)
-    );
+    assert!(!lines.is_empty(), "check printed no problem; stderr:\n{}", text(&check.stderr));
     for l in &lines {
-        assert!(
-            l.starts_with("fleet.toml:") && l.contains(": error: "),
-            "check: not a file:line:col line: {l:?}"
-        );
+        assert!(l.starts_with("fleet.toml:") && l.contains(": error: "), "check: not a file:line:col line: {l:?}");
     }
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with(&want) && case.says.iter().all(|s| l.contains(s))),
+        lines.iter().any(|l| l.starts_with(&want) && case.says.iter().all(|s| l.contains(s))),
         "check: no line starting with {want:?} containing {:?}; got:\n{}",
         case.says,
         lines.join("\n")
@@ -156,16 +126,9 @@ fn assert_rejected(test: &str, case: Bad) {
 
     let llb = sb.run(&["llb", "fleet.toml", "--target", "hello"]);
     assert_fails_cleanly("llb", &llb);
-    assert!(
-        llb.stdout.is_empty(),
-        "llb wrote {} bytes to stdout on a bad manifest",
-        llb.stdout.len()
-    );
+    assert!(llb.stdout.is_empty(), "llb wrote {} bytes to stdout on a bad manifest", llb.stdout.len());
     let llb_lines: Vec<String> = text(&llb.stderr).lines().map(str::to_owned).collect();
-    assert_eq!(
-        llb_lines, lines,
-        "llb stderr must carry the same diagnostics as check stdout"
-    );
+    assert_eq!(llb_lines, lines, "llb stderr must carry the same diagnostics as check stdout");
 }
 
 /// One `#[test]` per row, so each states its behaviour and a known bug can be `#[ignore]`d alone.
@@ -250,13 +213,7 @@ fn base_manifest_of_the_table_passes_check_and_llb() {
     let sb = Sandbox::new("base_manifest");
     sb.write("fleet.toml", GOOD.as_bytes());
     let check = sb.run(&["check", "fleet.toml"]);
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "check:\n{}{}",
-        text(&check.stdout),
-        text(&check.stderr)
-    );
+    assert_eq!(check.status.code(), Some(0), "check:\n{}{}", text(&check.stdout), text(&check.stderr));
     assert_eq!(text(&check.stderr).trim(), "fleet.toml: ok");
     let llb = sb.run(&["llb", "fleet.toml", "--target", "hello"]);
     assert_eq!(llb.status.code(), Some(0), "llb:\n{}", text(&llb.stderr));
@@ -270,10 +227,7 @@ fn llb_unknown_or_missing_target_lists_the_valid_targets() {
     let out = sb.run(&["llb", "fleet.toml", "--target", "nope"]);
     assert_fails_cleanly("llb --target nope", &out);
     assert!(out.stdout.is_empty());
-    assert_eq!(
-        text(&out.stderr).trim(),
-        "fleet.toml:4:11: error: unknown target `nope` (valid targets: hello, other)"
-    );
+    assert_eq!(text(&out.stderr).trim(), "fleet.toml:4:11: error: unknown target `nope` (valid targets: hello, other)");
 
     // A near miss gets a hint; no --target with several services asks for one.
     for (target, want) in [
@@ -296,21 +250,10 @@ fn context_flag_replaces_the_manifest_dir_as_build_context() {
     // Default context is manifests/, which has no app/.
     let out = sb.run(&["check", "manifests/fleet.toml"]);
     assert_fails_cleanly("check without --context", &out);
-    assert!(
-        text(&out.stdout).starts_with("manifests/fleet.toml:6:10: error: "),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).starts_with("manifests/fleet.toml:6:10: error: "), "{}", text(&out.stdout));
     let out = sb.run(&["check", "manifests/fleet.toml", "--context", ctx]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    let out = sb.run(&[
-        "llb",
-        "manifests/fleet.toml",
-        "--target",
-        "hello",
-        "--context",
-        ctx,
-    ]);
+    let out = sb.run(&["llb", "manifests/fleet.toml", "--target", "hello", "--context", ctx]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -320,28 +263,20 @@ fn check_json_gives_line_and_column_of_each_problem() {
     sb.write("fleet.toml", &edit("family =", b"famly ="));
     let out = sb.run(&["check", "fleet.toml", "--format", "json"]);
     assert_fails_cleanly("check --format json", &out);
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("check --format json prints JSON");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --format json prints JSON");
     let p = &v["problems"][0];
     assert_eq!(p["line"], 5, "{v}");
     assert_eq!(p["column"], 1, "{v}");
     assert_eq!(p["file"], "fleet.toml");
     assert_eq!(p["severity"], "error");
-    assert!(
-        p["message"].as_str().is_some_and(|m| m.contains("famly")),
-        "{v}"
-    );
+    assert!(p["message"].as_str().is_some_and(|m| m.contains("famly")), "{v}");
 }
 
 // ----- the shipped example -----
 
 fn example_manifest() -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello/fleet.toml");
-    p.canonicalize()
-        .expect("examples/hello/fleet.toml exists")
-        .to_str()
-        .expect("utf-8 path")
-        .to_owned()
+    p.canonicalize().expect("examples/hello/fleet.toml exists").to_str().expect("utf-8 path").to_owned()
 }
 
 fn example(args: &[&str]) -> Output {
@@ -349,12 +284,7 @@ fn example(args: &[&str]) -> Output {
     let mut all = vec![args[0], m.as_str()];
     all.extend_from_slice(&args[1..]);
     let out = run_in(Path::new(env!("CARGO_MANIFEST_DIR")), &all);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{all:?}: stderr:\n{}",
-        text(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{all:?}: stderr:\n{}", text(&out.stderr));
     out
 }
 
@@ -362,11 +292,7 @@ fn example(args: &[&str]) -> Output {
 fn check_accepts_the_hello_example() {
     let out = example(&["check"]);
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
-    assert!(
-        text(&out.stderr).trim_end().ends_with("fleet.toml: ok"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).trim_end().ends_with("fleet.toml: ok"), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -383,8 +309,7 @@ fn llb_of_the_example_decodes_and_is_byte_identical_across_runs() {
 #[test]
 fn llb_json_of_the_example_ends_in_a_single_input_terminal_op() {
     let out = example(&["llb", "--target", "hello", "--format", "json"]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("llb --format json prints JSON");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("llb --format json prints JSON");
     let ops = v["ops"].as_array().expect("`ops` is an array");
     let last = ops.last().expect("`ops` is not empty");
     let inputs = last["inputs"].as_array().expect("terminal op has `inputs`");

@@ -32,22 +32,14 @@ const BASE_CONFIG: &str = r#"{"architecture":"amd64","os":"linux","created":"202
  "history":[{"created":"2026-01-01T00:00:00Z","comment":"debootstrap bookworm minbase + python3"}]}"#;
 
 fn render_case(dir: &Path) -> serde_json::Value {
-    let case: Case =
-        toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap()).unwrap();
+    let case: Case = toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).unwrap()).unwrap();
     let mpath = dir.join(&case.manifest);
     let bytes = std::fs::read(&mpath).unwrap();
     let file = manifest::source_file("fleet.toml", &bytes).unwrap();
     let m = manifest::parse(&file).unwrap();
     let plan = plan::plan_service(&file, &m, Some(&case.target)).unwrap();
-    let base = ResolvedImage {
-        reference: plan.family.base.value.pinned(BASE_DIGEST),
-        config: serde_json::from_str(BASE_CONFIG).unwrap(),
-    };
-    let opts = LowerOptions {
-        merge_op: case.merge,
-        session_id: Some("SESSION".into()),
-        ..Default::default()
-    };
+    let base = ResolvedImage::image(plan.family.base.value.pinned(BASE_DIGEST), serde_json::from_str(BASE_CONFIG).unwrap());
+    let opts = LowerOptions { merge_op: case.merge, session_id: Some("SESSION".into()), ..Default::default() };
     let lowered = lower_service(&file, &plan, &base, &opts).unwrap();
     let info = pb::SourceInfo {
         filename: file.name.clone(),
@@ -55,13 +47,7 @@ fn render_case(dir: &Path) -> serde_json::Value {
         language: "toml".into(),
         definition: None,
     };
-    let m = lowered
-        .state
-        .marshal(&MarshalOptions {
-            source_infos: vec![info],
-            allowed_caps: None,
-        })
-        .unwrap();
+    let m = lowered.state.marshal(&MarshalOptions { source_infos: vec![info], allowed_caps: None }).unwrap();
     let mut v = render::definition_json(&m.definition);
     v["image_config"] = lowered.image_config;
     v
@@ -69,11 +55,8 @@ fn render_case(dir: &Path) -> serde_json::Value {
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("case.toml").exists())
-        .collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("case.toml").exists()).collect();
     dirs.sort();
     dirs
 }
@@ -95,10 +78,7 @@ fn golden_llb_matches() {
             failed.push(dir.display().to_string());
         }
     }
-    assert!(
-        failed.is_empty(),
-        "golden mismatch (see actual.json next to expected.json): {failed:?}"
-    );
+    assert!(failed.is_empty(), "golden mismatch (see actual.json next to expected.json): {failed:?}");
 }
 
 #[test]
@@ -111,23 +91,12 @@ fn services_of_one_family_share_the_base_and_check_ops() {
         let p = plan::plan_service(&file, &m, Some(t)).unwrap();
         let base = ResolvedImage::unresolved(p.family.base.value.clone());
         let l = lower_service(&file, &p, &base, &LowerOptions::default()).unwrap();
-        let def = l
-            .state
-            .marshal(&MarshalOptions::default())
-            .unwrap()
-            .definition;
-        def.def
-            .iter()
-            .map(|b| llb_graphs::llb::digest_of(b))
-            .collect()
+        let def = l.state.marshal(&MarshalOptions::default()).unwrap().definition;
+        def.def.iter().map(|b| llb_graphs::llb::digest_of(b)).collect()
     };
     let (a, b) = (digests("api"), digests("worker"));
     assert_eq!(a[0], b[0], "same base image op");
-    assert_ne!(
-        a.last(),
-        b.last(),
-        "different services give different graphs"
-    );
+    assert_ne!(a.last(), b.last(), "different services give different graphs");
 }
 
 #[test]

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use llb_graphs::diag::Diagnostic;
-use llb_graphs::manifest;
+use llb_graphs::diag::{Diagnostic, Severity};
+use llb_graphs::{lint, manifest};
 use serde_json::json;
 
 use super::load;
@@ -24,30 +24,40 @@ pub struct CheckArgs {
 
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
-    let problems: Vec<Diagnostic> = match load::load(&args.manifest)? {
-        Err(d) => d.0,
+    // (diagnostic, lint rule id) in file order; errors first come from parsing.
+    let problems: Vec<(Diagnostic, Option<&str>)> = match load::load(&args.manifest)? {
+        Err(d) => d.0.into_iter().map(|d| (d, None)).collect(),
         Ok(l) => {
             let ctx = load::context_dir(&args.manifest, args.context.as_ref());
-            manifest::check_paths(&l.file, &l.manifest, &|p| load::look(&ctx, p))
+            let mut all: Vec<_> = manifest::check_paths(&l.file, &l.manifest, &|p| load::look(&ctx, p))
+                .into_iter()
+                .map(|d| (d, None))
+                .collect();
+            all.extend(lint::lint(&l.file, &l.manifest).into_iter().map(|f| (f.diagnostic, Some(f.rule.id))));
+            all.sort_by_key(|(d, _)| d.span.start);
+            all
         }
     };
+    let errors = problems.iter().filter(|(d, _)| d.severity == Severity::Error).count();
     if args.format == "json" {
         let items: Vec<_> = problems
             .iter()
-            .map(|d| json!({"file": d.file, "line": d.line, "column": d.col, "message": d.message, "help": d.help,
-                "severity": format!("{:?}", d.severity).to_lowercase()}))
+            .map(|(d, rule)| {
+                json!({"file": d.file, "line": d.line, "column": d.col, "message": d.message, "help": d.help,
+                "severity": format!("{:?}", d.severity).to_lowercase(), "rule": rule})
+            })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "problems": items }))?
-        );
+        println!("{}", serde_json::to_string_pretty(&json!({ "problems": items }))?);
     } else {
-        for d in &problems {
-            println!("{d}");
+        for (d, rule) in &problems {
+            match rule {
+                Some(r) => println!("{d} [{r}]"),
+                None => println!("{d}"),
+            }
         }
-        if problems.is_empty() {
+        if errors == 0 {
             eprintln!("{}: ok", args.manifest.display());
         }
     }
-    Ok(i32::from(!problems.is_empty()))
+    Ok(i32::from(errors > 0))
 }

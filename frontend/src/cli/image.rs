@@ -15,9 +15,8 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
 use flate2::{Compression, GzBuilder};
 use oci_spec::image::{
-    Arch, ConfigBuilder, DescriptorBuilder, ImageConfigurationBuilder, ImageIndexBuilder,
-    ImageManifestBuilder, MediaType, OciLayoutBuilder, Os, PlatformBuilder, RootFsBuilder,
-    Sha256Digest, ANNOTATION_REF_NAME,
+    Arch, ConfigBuilder, DescriptorBuilder, ImageConfigurationBuilder, ImageIndexBuilder, ImageManifestBuilder,
+    MediaType, OciLayoutBuilder, Os, PlatformBuilder, RootFsBuilder, Sha256Digest, ANNOTATION_REF_NAME,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -100,20 +99,14 @@ impl Definition {
 pub fn run(args: &ImageArgs) -> Result<i32> {
     let text = fs::read_to_string(&args.definition)
         .with_context(|| format!("reading image definition {}", args.definition.display()))?;
-    let def = Definition::parse(&text)
-        .with_context(|| format!("invalid image definition {}", args.definition.display()))?;
-    let binary = fs::read(&args.binary)
-        .with_context(|| format!("reading binary {}", args.binary.display()))?;
+    let def =
+        Definition::parse(&text).with_context(|| format!("invalid image definition {}", args.definition.display()))?;
+    let binary = fs::read(&args.binary).with_context(|| format!("reading binary {}", args.binary.display()))?;
     check_static_elf(&binary, &def.os_arch()?.1)
         .with_context(|| format!("{} cannot run in a scratch image", args.binary.display()))?;
     let image = assemble(&def, &binary, args.tag.as_deref())?;
-    write_layout(&args.out, &image)
-        .with_context(|| format!("writing OCI layout {}", args.out.display()))?;
-    eprintln!(
-        "fleet-frontend: wrote {} (layer {} bytes gzipped)",
-        args.out.display(),
-        image.blobs[0].len()
-    );
+    write_layout(&args.out, &image).with_context(|| format!("writing OCI layout {}", args.out.display()))?;
+    eprintln!("fleet-frontend: wrote {} (layer {} bytes gzipped)", args.out.display(), image.blobs[0].len());
     println!("{}", image.manifest_digest);
     Ok(0)
 }
@@ -138,9 +131,7 @@ fn assemble(def: &Definition, binary: &[u8], tag: Option<&str>) -> Result<Image>
         .layers(vec![descriptor(MediaType::ImageLayerGzip, &layer)?.build()?])
         .build()?;
     let manifest = canonical_json(&manifest)?;
-    let layout = OciLayoutBuilder::default()
-        .image_layout_version("1.0.0")
-        .build()?;
+    let layout = OciLayoutBuilder::default().image_layout_version("1.0.0").build()?;
     Ok(Image {
         manifest_digest: sha256_digest(&manifest),
         index_json: index_json(def, &manifest, tag)?,
@@ -154,9 +145,7 @@ fn assemble(def: &Definition, binary: &[u8], tag: Option<&str>) -> Result<Image>
 fn image_config(def: &Definition, diff_id: String) -> Result<Vec<u8>> {
     let (os, arch) = def.os_arch()?;
     let labels: HashMap<String, String> = def.labels.clone().into_iter().collect();
-    let mut config = ConfigBuilder::default()
-        .entrypoint(def.entrypoint.clone())
-        .labels(labels);
+    let mut config = ConfigBuilder::default().entrypoint(def.entrypoint.clone()).labels(labels);
     if !def.env.is_empty() {
         config = config.env(def.env.clone());
     }
@@ -165,12 +154,7 @@ fn image_config(def: &Definition, diff_id: String) -> Result<Vec<u8>> {
         .architecture(arch)
         .os(os)
         .config(config.build()?)
-        .rootfs(
-            RootFsBuilder::default()
-                .typ("layers")
-                .diff_ids(vec![diff_id])
-                .build()?,
-        )
+        .rootfs(RootFsBuilder::default().typ("layers").diff_ids(vec![diff_id]).build()?)
         .build()?;
     canonical_json(&config)
 }
@@ -179,10 +163,7 @@ fn image_config(def: &Definition, diff_id: String) -> Result<Vec<u8>> {
 /// that `oci-layout://…:<tag>` build contexts look up.
 fn index_json(def: &Definition, manifest: &[u8], tag: Option<&str>) -> Result<Vec<u8>> {
     let (os, arch) = def.os_arch()?;
-    let platform = PlatformBuilder::default()
-        .os(os)
-        .architecture(arch)
-        .build()?;
+    let platform = PlatformBuilder::default().os(os).architecture(arch).build()?;
     let mut entry = descriptor(MediaType::ImageManifest, manifest)?.platform(platform);
     if let Some(tag) = tag {
         let ref_name = (ANNOTATION_REF_NAME.to_owned(), tag.to_owned());
@@ -201,10 +182,7 @@ fn index_json(def: &Definition, manifest: &[u8], tag: Option<&str>) -> Result<Ve
 fn layer_tar(path: &str, binary: &[u8]) -> Result<Vec<u8>> {
     let relative = path.trim_start_matches('/');
     let mut tar = tar::Builder::new(Vec::new());
-    let parents: Vec<&str> = relative
-        .match_indices('/')
-        .map(|(end, _)| &relative[..end])
-        .collect();
+    let parents: Vec<&str> = relative.match_indices('/').map(|(end, _)| &relative[..end]).collect();
     for dir in parents {
         let mut header = fixed_header(tar::EntryType::Directory, 0);
         tar.append_data(&mut header, format!("{dir}/"), std::io::empty())?;
@@ -228,9 +206,7 @@ fn fixed_header(kind: tar::EntryType, size: u64) -> tar::Header {
 
 /// gzip with mtime 0 and no file name in the header (flate2 writes OS byte 255, "unknown").
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut encoder = GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), Compression::new(GZIP_LEVEL));
+    let mut encoder = GzBuilder::new().mtime(0).write(Vec::new(), Compression::new(GZIP_LEVEL));
     encoder.write_all(bytes)?;
     Ok(encoder.finish()?)
 }
@@ -270,10 +246,7 @@ fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 /// a machine type other than the image's architecture.
 fn check_static_elf(bytes: &[u8], arch: &Arch) -> Result<()> {
     const PT_INTERP: u32 = 3;
-    ensure!(
-        bytes.len() >= 64 && bytes.starts_with(b"\x7fELF\x02\x01"),
-        "not a 64-bit little-endian ELF file"
-    );
+    ensure!(bytes.len() >= 64 && bytes.starts_with(b"\x7fELF\x02\x01"), "not a 64-bit little-endian ELF file");
     let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
     let expected = match arch {
         Arch::Amd64 => Some(62),
@@ -281,11 +254,7 @@ fn check_static_elf(bytes: &[u8], arch: &Arch) -> Result<()> {
         _ => None,
     };
     if let Some(machine) = expected {
-        ensure!(
-            u16_at(0x12) == machine,
-            "ELF machine {} is not {arch}",
-            u16_at(0x12)
-        );
+        ensure!(u16_at(0x12) == machine, "ELF machine {} is not {arch}", u16_at(0x12));
     }
     let mut phoff = [0u8; 8];
     phoff.copy_from_slice(&bytes[0x20..0x28]);
@@ -355,34 +324,23 @@ mod tests {
     #[test]
     fn config_has_entrypoint_labels_and_platform() -> Result<()> {
         let config: Value = serde_json::from_slice(&build(b"bin", None)?.blobs[1])?;
-        assert_eq!(
-            config["config"]["Entrypoint"],
-            serde_json::json!(["/fleet-frontend"])
-        );
+        assert_eq!(config["config"]["Entrypoint"], serde_json::json!(["/fleet-frontend"]));
         let labels = &config["config"]["Labels"];
         assert_eq!(labels[LABEL_NETWORK_NONE], "true");
         assert_eq!(
             labels[LABEL_CAPS],
             "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
         );
-        assert_eq!(
-            (&config["os"], &config["architecture"]),
-            (&"linux".into(), &"amd64".into())
-        );
+        assert_eq!((&config["os"], &config["architecture"]), (&"linux".into(), &"amd64".into()));
         Ok(())
     }
 
     #[test]
     fn json_keys_are_sorted_whatever_the_hashmap_order() -> Result<()> {
         let config: Value = serde_json::from_slice(&build(b"bin", None)?.blobs[1])?;
-        let keys: Vec<&String> = config["config"]["Labels"]
-            .as_object()
-            .map(|labels| labels.keys().collect())
-            .unwrap_or_default();
-        assert!(
-            keys.len() >= 2 && keys.windows(2).all(|w| w[0] < w[1]),
-            "{keys:?}"
-        );
+        let keys: Vec<&String> =
+            config["config"]["Labels"].as_object().map(|labels| labels.keys().collect()).unwrap_or_default();
+        assert!(keys.len() >= 2 && keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
         Ok(())
     }
 
@@ -392,10 +350,7 @@ mod tests {
         let mut tar = Vec::new();
         flate2::read::GzDecoder::new(&image.blobs[0][..]).read_to_end(&mut tar)?;
         let config: Value = serde_json::from_slice(&image.blobs[1])?;
-        assert_eq!(
-            config["rootfs"]["diff_ids"][0],
-            sha256_digest(&tar).as_str()
-        );
+        assert_eq!(config["rootfs"]["diff_ids"][0], sha256_digest(&tar).as_str());
         let mut archive = tar::Archive::new(&tar[..]);
         let entries: Vec<_> = archive.entries()?.collect::<std::io::Result<_>>()?;
         assert_eq!(entries.len(), 1);

@@ -58,13 +58,8 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         load::print(&llb_graphs::diag::Diagnostics(problems));
         return Ok(1);
     };
-    let platform = Platform::parse(&args.platform)
-        .with_context(|| format!("bad --platform {:?}", args.platform))?;
-    let opts = LowerOptions {
-        platform,
-        merge_op: !args.no_merge,
-        ..Default::default()
-    };
+    let platform = Platform::parse(&args.platform).with_context(|| format!("bad --platform {:?}", args.platform))?;
+    let opts = LowerOptions { platform, merge_op: !args.no_merge, ..Default::default() };
     let base = ResolvedImage::unresolved(plan.family.base.value.clone());
     let lowered = lower::lower_service(&l.file, &plan, &base, &opts)?;
     let info = llb_graphs::llb::pb::SourceInfo {
@@ -73,10 +68,7 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         language: "toml".into(),
         definition: None,
     };
-    let m = lowered.state.marshal(&MarshalOptions {
-        source_infos: vec![info],
-        allowed_caps: None,
-    })?;
+    let m = lowered.state.marshal(&MarshalOptions { source_infos: vec![info], allowed_caps: None })?;
     let mut out = std::io::stdout().lock();
     if args.format == "json" {
         let mut v = render::definition_json(&m.definition);

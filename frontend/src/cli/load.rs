@@ -14,8 +14,7 @@ pub struct Loaded {
 
 /// Reads and parses `path`; manifest problems come back as `Err(Ok(diagnostics))`.
 pub fn load(path: &Path) -> anyhow::Result<Result<Loaded, Diagnostics>> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("reading manifest {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading manifest {}", path.display()))?;
     let name = path.display().to_string();
     let file = match manifest::source_file(&name, &bytes) {
         Ok(f) => f,
@@ -26,11 +25,7 @@ pub fn load(path: &Path) -> anyhow::Result<Result<Loaded, Diagnostics>> {
 
 /// The context directory: `--context` if given, else the manifest's directory.
 pub fn context_dir(manifest: &Path, context: Option<&PathBuf>) -> PathBuf {
-    context.cloned().unwrap_or_else(|| {
-        manifest
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    })
+    context.cloned().unwrap_or_else(|| manifest.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf))
 }
 
 /// Looks up `rel` inside `ctx` component by component, without following any symlink: BuildKit

@@ -15,33 +15,24 @@ const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+j
 
 /// A plain error.
 pub fn plain(message: impl Into<String>) -> Status {
-    Status {
-        code: UNKNOWN,
-        message: message.into(),
-        details: vec![],
-    }
+    Status { code: UNKNOWN, message: message.into(), details: vec![] }
 }
 
 /// Manifest diagnostics with source boxes.
 pub fn from_diagnostics(file: &SourceFile, d: &Diagnostics) -> Status {
     let data = base64::engine::general_purpose::STANDARD.encode(file.text.as_bytes());
-    let details = d
-        .0
-        .iter()
-        .map(|x| {
-            let (l1, _, l2, _) = file.llb_range(&x.span);
-            let v = json!({
-                "info": { "filename": file.name, "language": "toml", "data": data },
-                "ranges": [{ "start": { "line": l1, "character": 0 }, "end": { "line": l2, "character": 0 } }],
-            });
-            Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
-        })
-        .collect();
-    Status {
-        code: UNKNOWN,
-        message: d.to_string(),
-        details,
-    }
+    let details =
+        d.0.iter()
+            .map(|x| {
+                let (l1, _, l2, _) = file.llb_range(&x.span);
+                let v = json!({
+                    "info": { "filename": file.name, "language": "toml", "data": data },
+                    "ranges": [{ "start": { "line": l1, "character": 0 }, "end": { "line": l2, "character": 0 } }],
+                });
+                Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
+            })
+            .collect();
+    Status { code: UNKNOWN, message: d.to_string(), details }
 }
 
 /// `unsupported request NAME`, which buildx recognises (§4.3).
@@ -50,10 +41,7 @@ pub fn unsupported_subrequest(name: &str) -> Status {
     Status {
         code: 12, // Unimplemented
         message: format!("unsupported request {name}"),
-        details: vec![Any {
-            type_url: SUBREQUEST_TYPE_URL.into(),
-            value,
-        }],
+        details: vec![Any { type_url: SUBREQUEST_TYPE_URL.into(), value }],
     }
 }
 
@@ -62,17 +50,9 @@ pub fn unsupported_subrequest(name: &str) -> Status {
 pub fn from_rpc(what: &str, s: &tonic::Status) -> Status {
     let mut st = Status::decode(s.details()).unwrap_or_default();
     if st.code == 0 {
-        st.code = if s.code() as i32 == 0 {
-            UNKNOWN
-        } else {
-            s.code() as i32
-        };
+        st.code = if s.code() as i32 == 0 { UNKNOWN } else { s.code() as i32 };
     }
-    let msg = if st.message.is_empty() {
-        s.message().to_string()
-    } else {
-        st.message.clone()
-    };
+    let msg = if st.message.is_empty() { s.message().to_string() } else { st.message.clone() };
     st.message = format!("{what}: {msg}");
     st
 }

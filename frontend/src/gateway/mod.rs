@@ -3,30 +3,26 @@
 
 mod build;
 mod errors;
+mod manifest;
 mod options;
+mod resolve;
 mod stdio;
+mod subrequests;
 
 use std::time::Instant;
 
-use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    llb_bridge_client::LlbBridgeClient, ReturnRequest,
-};
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::{llb_bridge_client::LlbBridgeClient, ReturnRequest};
 
 /// True when BuildKit started this process as a gateway frontend.
 pub fn started_by_buildkit() -> bool {
     std::env::var_os("BUILDKIT_SESSION_ID").is_some()
-        || std::env::vars_os()
-            .any(|(k, _)| k.to_string_lossy().starts_with("BUILDKIT_FRONTEND_OPT_"))
+        || std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("BUILDKIT_FRONTEND_OPT_"))
 }
 
 /// Runs the frontend and exits the process: 0 once `Return` was accepted, 1 if BuildKit could
 /// not be told anything (§1.6: exit right after `Return`, without draining the runtime).
 pub fn run_from_environment() -> ! {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fleet-frontend: cannot start runtime: {e}");
@@ -51,19 +47,10 @@ async fn serve() -> i32 {
         // BuildKit v0.13 (Docker 26) receives at most 4 MiB (§1.4).
         .max_encoding_message_size(4 << 20);
     let req = match options::from_env() {
-        Err(e) => ReturnRequest {
-            result: None,
-            error: Some(errors::plain(format!("fleet-frontend: {e:#}"))),
-        },
-        Ok(opts) => match build::build(&mut client, &opts).await {
-            Ok(result) => ReturnRequest {
-                result: Some(result),
-                error: None,
-            },
-            Err(status) => ReturnRequest {
-                result: None,
-                error: Some(status),
-            },
+        Err(e) => ReturnRequest { result: None, error: Some(errors::plain(format!("fleet-frontend: {e:#}"))) },
+        Ok(opts) => match build::run(&mut client, &opts).await {
+            Ok(result) => ReturnRequest { result: Some(result), error: None },
+            Err(status) => ReturnRequest { result: None, error: Some(status) },
         },
     };
     let failed = req.error.is_some();
@@ -74,9 +61,6 @@ async fn serve() -> i32 {
             1
         }
     };
-    eprintln!(
-        "fleet-frontend: done in {:?} (error returned: {failed})",
-        started.elapsed()
-    );
+    eprintln!("fleet-frontend: done in {:?} (error returned: {failed})", started.elapsed());
     code
 }

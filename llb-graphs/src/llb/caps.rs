@@ -12,6 +12,7 @@ pub const SOURCE_LOCAL_INCLUDEPATTERNS: &str = "source.local.includepatterns";
 pub const SOURCE_LOCAL_EXCLUDEPATTERNS: &str = "source.local.excludepatterns";
 pub const SOURCE_LOCAL_DIFFER: &str = "source.local.differ";
 pub const SOURCE_LOCAL_UNIQUE: &str = "source.local.unique";
+pub const SOURCE_OCI_LAYOUT: &str = "source.ocilayout";
 pub const SOURCE_HTTP: &str = "source.http";
 pub const SOURCE_HTTP_CHECKSUM: &str = "source.http.checksum";
 pub const SOURCE_HTTP_PERM: &str = "source.http.perm";

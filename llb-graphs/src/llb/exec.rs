@@ -35,31 +35,14 @@ pub enum CacheSharing {
 #[derive(Clone, Debug)]
 pub enum Mount {
     /// A state's filesystem (or a subpath of it) at `dest`; writable mounts give an output.
-    Layer {
-        dest: String,
-        source: State,
-        selector: Option<String>,
-        readonly: bool,
-    },
+    Layer { dest: String, source: State, selector: Option<String>, readonly: bool },
     /// A persistent cache. `owner` = `(uid, gid, mode)` initialises the directory, as the
     /// Dockerfile frontend does for `--mount=type=cache,uid=,gid=,mode=`.
-    Cache {
-        dest: String,
-        id: String,
-        sharing: CacheSharing,
-        owner: Option<(u32, u32, u32)>,
-    },
+    Cache { dest: String, id: String, sharing: CacheSharing, owner: Option<(u32, u32, u32)> },
     /// An in-memory filesystem; `size` in bytes (0 = default).
     Tmpfs { dest: String, size: i64 },
     /// A build secret file (`--secret id=...`), never part of any layer.
-    Secret {
-        dest: String,
-        id: String,
-        uid: u32,
-        gid: u32,
-        mode: u32,
-        optional: bool,
-    },
+    Secret { dest: String, id: String, uid: u32, gid: u32, mode: u32, optional: bool },
 }
 
 impl Mount {
@@ -81,6 +64,7 @@ pub struct Exec {
     network: NetMode,
     mounts: Vec<Mount>,
     readonly_root: bool,
+    extra_hosts: Vec<(String, String)>,
     meta: OpMeta,
 }
 
@@ -91,10 +75,7 @@ impl Exec {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self {
-            args: args.into_iter().map(Into::into).collect(),
-            ..Default::default()
-        }
+        Self { args: args.into_iter().map(Into::into).collect(), ..Default::default() }
     }
 
     /// `sh -c SCRIPT`.
@@ -132,6 +113,12 @@ impl Exec {
         self
     }
 
+    /// Adds `/etc/hosts` entries (`add-hosts`), as `(host, ip)`.
+    pub fn extra_hosts(mut self, hosts: &[(String, String)]) -> Self {
+        self.extra_hosts.extend(hosts.iter().cloned());
+        self
+    }
+
     /// Mounts the root read-only: the step then has no root output.
     pub fn readonly_root(mut self) -> Self {
         self.readonly_root = true;
@@ -160,9 +147,7 @@ impl ExecState {
 
     /// The filesystem of the writable mount at `dest` after the step.
     pub fn mount_output(&self, dest: &str) -> Option<State> {
-        self.outputs
-            .get(dest)
-            .map(|o| State::from_output(o.clone(), self.root.meta.clone()))
+        self.outputs.get(dest).map(|o| State::from_output(o.clone(), self.root.meta.clone()))
     }
 }
 
@@ -170,15 +155,9 @@ impl State {
     /// Runs `exec` on this state (client/llb/state.go `Run`).
     pub fn run(&self, exec: Exec) -> ExecState {
         let mut b = ExecBuilder::default();
-        let root = Mount::Layer {
-            dest: "/".into(),
-            source: self.clone(),
-            selector: None,
-            readonly: exec.readonly_root,
-        };
-        let mut mounts: Vec<Mount> = std::iter::once(root)
-            .chain(exec.mounts.iter().cloned())
-            .collect();
+        let root =
+            Mount::Layer { dest: "/".into(), source: self.clone(), selector: None, readonly: exec.readonly_root };
+        let mut mounts: Vec<Mount> = std::iter::once(root).chain(exec.mounts.iter().cloned()).collect();
         // Parents before children, "/" first; secrets after the rest (exec.go:146-148).
         mounts.sort_by(|a, b| {
             let key = |m: &Mount| (matches!(m, Mount::Secret { .. }), m.dest().to_string());
@@ -190,17 +169,14 @@ impl State {
         let meta = pb::Meta {
             args: exec.args.clone(),
             env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-            cwd: exec
-                .cwd
-                .clone()
-                .or_else(|| self.meta.cwd.clone())
-                .unwrap_or_else(|| "/".into()),
-            user: exec
-                .user
-                .clone()
-                .or_else(|| self.meta.user.clone())
-                .unwrap_or_default(),
+            cwd: exec.cwd.clone().or_else(|| self.meta.cwd.clone()).unwrap_or_else(|| "/".into()),
+            user: exec.user.clone().or_else(|| self.meta.user.clone()).unwrap_or_default(),
             remove_mount_stubs_recursive: true,
+            extra_hosts: exec
+                .extra_hosts
+                .iter()
+                .map(|(host, ip)| pb::HostIp { host: host.clone(), ip: ip.clone() })
+                .collect(),
             ..Default::default()
         };
         let network = match exec.network {
@@ -222,28 +198,12 @@ impl State {
         let node = Arc::new(Node {
             body,
             inputs: b.inputs.clone(),
-            platform: Some(
-                self.meta
-                    .platform
-                    .clone()
-                    .unwrap_or_else(super::Platform::linux_amd64),
-            ),
+            platform: Some(self.meta.platform.clone().unwrap_or_else(super::Platform::linux_amd64)),
             meta: exec.meta.clone(),
             caps: op_caps,
         });
-        let outputs: BTreeMap<String, Output> = b
-            .outputs
-            .iter()
-            .map(|(dest, idx)| {
-                (
-                    dest.clone(),
-                    Output {
-                        node: node.clone(),
-                        index: *idx,
-                    },
-                )
-            })
-            .collect();
+        let outputs: BTreeMap<String, Output> =
+            b.outputs.iter().map(|(dest, idx)| (dest.clone(), Output { node: node.clone(), index: *idx })).collect();
         let root = match outputs.get("/") {
             Some(o) => State::from_output(o.clone(), self.meta.clone()),
             None => self.clone(),
@@ -263,10 +223,7 @@ impl ExecBuilder {
     /// Index of `state` in the op's inputs (deduplicated), or -1 for scratch.
     fn input(&mut self, state: &State) -> i64 {
         let Some(out) = &state.output else { return -1 };
-        let pos = self
-            .inputs
-            .iter()
-            .position(|o| Arc::ptr_eq(&o.node, &out.node) && o.index == out.index);
+        let pos = self.inputs.iter().position(|o| Arc::ptr_eq(&o.node, &out.node) && o.index == out.index);
         pos.unwrap_or_else(|| {
             self.inputs.push(out.clone());
             self.inputs.len() - 1
@@ -274,19 +231,9 @@ impl ExecBuilder {
     }
 
     fn mount(&mut self, m: &Mount) -> pb::Mount {
-        let mut pm = pb::Mount {
-            input: -1,
-            output: -1,
-            dest: m.dest().to_string(),
-            ..Default::default()
-        };
+        let mut pm = pb::Mount { input: -1, output: -1, dest: m.dest().to_string(), ..Default::default() };
         match m {
-            Mount::Layer {
-                source,
-                selector,
-                readonly,
-                dest,
-            } => {
+            Mount::Layer { source, selector, readonly, dest } => {
                 pm.input = self.input(source);
                 pm.readonly = *readonly;
                 if let Some(sel) = selector {
@@ -298,9 +245,7 @@ impl ExecBuilder {
                     self.outputs.push((dest.clone(), pm.output));
                 }
             }
-            Mount::Cache {
-                id, sharing, owner, ..
-            } => self.cache(&mut pm, id, *sharing, *owner),
+            Mount::Cache { id, sharing, owner, .. } => self.cache(&mut pm, id, *sharing, *owner),
             Mount::Tmpfs { size, .. } => {
                 pm.mount_type = pb::MountType::Tmpfs as i32;
                 pm.tmpfs_opt = Some(pb::TmpfsOpt { size: *size });
@@ -309,49 +254,27 @@ impl ExecBuilder {
                     self.caps.push(caps::EXEC_MOUNT_TMPFS_SIZE);
                 }
             }
-            Mount::Secret {
-                id,
-                uid,
-                gid,
-                mode,
-                optional,
-                ..
-            } => {
+            Mount::Secret { id, uid, gid, mode, optional, .. } => {
                 pm.mount_type = pb::MountType::Secret as i32;
                 // Secret mounts keep output 0; the daemon ignores it for them (§6.3).
                 pm.output = 0;
-                pm.secret_opt = Some(pb::SecretOpt {
-                    id: id.clone(),
-                    uid: *uid,
-                    gid: *gid,
-                    mode: *mode,
-                    optional: *optional,
-                });
+                pm.secret_opt =
+                    Some(pb::SecretOpt { id: id.clone(), uid: *uid, gid: *gid, mode: *mode, optional: *optional });
                 self.caps.push(caps::EXEC_MOUNT_SECRET);
             }
         }
         pm
     }
 
-    fn cache(
-        &mut self,
-        pm: &mut pb::Mount,
-        id: &str,
-        sharing: CacheSharing,
-        owner: Option<(u32, u32, u32)>,
-    ) {
+    fn cache(&mut self, pm: &mut pb::Mount, id: &str, sharing: CacheSharing, owner: Option<(u32, u32, u32)>) {
         pm.mount_type = pb::MountType::Cache as i32;
         let sharing = match sharing {
             CacheSharing::Shared => pb::CacheSharingOpt::Shared,
             CacheSharing::Private => pb::CacheSharingOpt::Private,
             CacheSharing::Locked => pb::CacheSharingOpt::Locked,
         };
-        pm.cache_opt = Some(pb::CacheOpt {
-            id: id.to_string(),
-            sharing: sharing as i32,
-        });
-        self.caps
-            .extend([caps::EXEC_MOUNT_CACHE, caps::EXEC_MOUNT_CACHE_SHARING]);
+        pm.cache_opt = Some(pb::CacheOpt { id: id.to_string(), sharing: sharing as i32 });
+        self.caps.extend([caps::EXEC_MOUNT_CACHE, caps::EXEC_MOUNT_CACHE_SHARING]);
         if let Some((uid, gid, mode)) = owner {
             // pb.CacheOpt has no owner: seed the cache from a chowned directory instead
             // (dockerfile2llb convert_runmount.go, "settings cache mount permissions").
@@ -371,9 +294,6 @@ struct OpMetaName;
 
 impl OpMetaName {
     fn internal(name: &str) -> OpMeta {
-        OpMeta {
-            custom_name: Some(format!("[internal] {name}")),
-            ..Default::default()
-        }
+        OpMeta { custom_name: Some(format!("[internal] {name}")), ..Default::default() }
     }
 }

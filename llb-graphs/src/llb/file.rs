@@ -22,15 +22,8 @@ impl Owner {
     }
 
     fn to_pb(self) -> pb::ChownOpt {
-        let id = |v| {
-            Some(pb::UserOpt {
-                user: Some(pb::user_opt::User::ById(v)),
-            })
-        };
-        pb::ChownOpt {
-            user: id(self.uid),
-            group: id(self.gid),
-        }
+        let id = |v| Some(pb::UserOpt { user: Some(pb::user_opt::User::ById(v)) });
+        pb::ChownOpt { user: id(self.uid), group: id(self.gid) }
     }
 }
 
@@ -61,28 +54,10 @@ pub struct Copy {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Action {
-    Mkdir {
-        path: String,
-        mode: u32,
-        parents: bool,
-        owner: Option<Owner>,
-    },
-    Mkfile {
-        path: String,
-        mode: u32,
-        data: Vec<u8>,
-        owner: Option<Owner>,
-    },
-    Copy {
-        from: State,
-        src: String,
-        dest: String,
-        opts: Copy,
-    },
-    Rm {
-        path: String,
-        allow_not_found: bool,
-    },
+    Mkdir { path: String, mode: u32, parents: bool, owner: Option<Owner> },
+    Mkfile { path: String, mode: u32, data: Vec<u8>, owner: Option<Owner> },
+    Copy { from: State, src: String, dest: String, opts: Copy },
+    Rm { path: String, allow_not_found: bool },
 }
 
 /// A chain of file actions applied in order to one state.
@@ -94,40 +69,22 @@ pub struct FileAction {
 impl FileAction {
     /// Creates directory `path` (parents included) with `mode`.
     pub fn mkdir(path: impl Into<String>, mode: u32) -> Self {
-        Self::one(Action::Mkdir {
-            path: path.into(),
-            mode,
-            parents: true,
-            owner: None,
-        })
+        Self::one(Action::Mkdir { path: path.into(), mode, parents: true, owner: None })
     }
 
     /// Writes `data` to `path` with `mode`.
     pub fn mkfile(path: impl Into<String>, mode: u32, data: impl Into<Vec<u8>>) -> Self {
-        Self::one(Action::Mkfile {
-            path: path.into(),
-            mode,
-            data: data.into(),
-            owner: None,
-        })
+        Self::one(Action::Mkfile { path: path.into(), mode, data: data.into(), owner: None })
     }
 
     /// Copies `src` of `from` to `dest`.
     pub fn copy(from: &State, src: impl Into<String>, dest: impl Into<String>, opts: Copy) -> Self {
-        Self::one(Action::Copy {
-            from: from.clone(),
-            src: src.into(),
-            dest: dest.into(),
-            opts,
-        })
+        Self::one(Action::Copy { from: from.clone(), src: src.into(), dest: dest.into(), opts })
     }
 
     /// Removes `path` (a missing path is not an error).
     pub fn rm(path: impl Into<String>) -> Self {
-        Self::one(Action::Rm {
-            path: path.into(),
-            allow_not_found: true,
-        })
+        Self::one(Action::Rm { path: path.into(), allow_not_found: true })
     }
 
     /// Appends the actions of `next`.
@@ -139,9 +96,7 @@ impl FileAction {
     /// Sets the owner of the last mkdir or mkfile action.
     pub fn owner(mut self, o: Owner) -> Self {
         match self.actions.last_mut() {
-            Some(Action::Mkdir { owner, .. }) | Some(Action::Mkfile { owner, .. }) => {
-                *owner = Some(o)
-            }
+            Some(Action::Mkdir { owner, .. }) | Some(Action::Mkfile { owner, .. }) => *owner = Some(o),
             Some(Action::Copy { opts, .. }) => opts.owner = Some(o),
             _ => {}
         }
@@ -159,9 +114,7 @@ impl State {
         let mut inputs: Vec<Output> = vec![];
         let index_of = |s: &State, inputs: &mut Vec<Output>| -> i64 {
             let Some(out) = &s.output else { return -1 };
-            let pos = inputs
-                .iter()
-                .position(|o| Arc::ptr_eq(&o.node, &out.node) && o.index == out.index);
+            let pos = inputs.iter().position(|o| Arc::ptr_eq(&o.node, &out.node) && o.index == out.index);
             pos.unwrap_or_else(|| {
                 inputs.push(out.clone());
                 inputs.len() - 1
@@ -185,25 +138,14 @@ impl State {
             .enumerate()
             .map(|(j, a)| {
                 // Action j reads the result of action j-1, numbered after the op's inputs.
-                let input = if j == 0 {
-                    base
-                } else {
-                    n_inputs + j as i64 - 1
-                };
+                let input = if j == 0 { base } else { n_inputs + j as i64 - 1 };
                 let output = if j == last { 0 } else { -1 };
                 let (secondary_input, action) = lower_action(a, secondaries[j], &mut op_caps);
-                pb::FileAction {
-                    input,
-                    secondary_input,
-                    output,
-                    action: Some(action),
-                }
+                pb::FileAction { input, secondary_input, output, action: Some(action) }
             })
             .collect();
         let node = Node {
-            body: pb::op::Op::File(pb::FileOp {
-                actions: pb_actions,
-            }),
+            body: pb::op::Op::File(pb::FileOp { actions: pb_actions }),
             inputs,
             platform: None,
             meta,
@@ -221,13 +163,9 @@ impl State {
             [one] => (*one).clone(),
             _ => {
                 let inputs: Vec<Output> = real.iter().filter_map(|s| s.output.clone()).collect();
-                let merge_inputs = (0..inputs.len() as i64)
-                    .map(|input| pb::MergeInput { input })
-                    .collect();
+                let merge_inputs = (0..inputs.len() as i64).map(|input| pb::MergeInput { input }).collect();
                 let node = Node {
-                    body: pb::op::Op::Merge(pb::MergeOp {
-                        inputs: merge_inputs,
-                    }),
+                    body: pb::op::Op::Merge(pb::MergeOp { inputs: merge_inputs }),
                     inputs,
                     platform: None,
                     meta,
@@ -239,19 +177,10 @@ impl State {
     }
 }
 
-fn lower_action(
-    a: &Action,
-    secondary: i64,
-    op_caps: &mut Vec<&'static str>,
-) -> (i64, pb::file_action::Action) {
+fn lower_action(a: &Action, secondary: i64, op_caps: &mut Vec<&'static str>) -> (i64, pb::file_action::Action) {
     use pb::file_action::Action as A;
     match a {
-        Action::Mkdir {
-            path,
-            mode,
-            parents,
-            owner,
-        } => (
+        Action::Mkdir { path, mode, parents, owner } => (
             -1,
             A::Mkdir(pb::FileActionMkDir {
                 path: path.clone(),
@@ -261,12 +190,7 @@ fn lower_action(
                 timestamp: -1,
             }),
         ),
-        Action::Mkfile {
-            path,
-            mode,
-            data,
-            owner,
-        } => (
+        Action::Mkfile { path, mode, data, owner } => (
             -1,
             A::Mkfile(pb::FileActionMkFile {
                 path: path.clone(),
@@ -276,20 +200,11 @@ fn lower_action(
                 timestamp: -1,
             }),
         ),
-        Action::Rm {
-            path,
-            allow_not_found,
-        } => (
+        Action::Rm { path, allow_not_found } => (
             -1,
-            A::Rm(pb::FileActionRm {
-                path: path.clone(),
-                allow_not_found: *allow_not_found,
-                allow_wildcard: false,
-            }),
+            A::Rm(pb::FileActionRm { path: path.clone(), allow_not_found: *allow_not_found, allow_wildcard: false }),
         ),
-        Action::Copy {
-            src, dest, opts, ..
-        } => {
+        Action::Copy { src, dest, opts, .. } => {
             if !opts.include_patterns.is_empty() || !opts.exclude_patterns.is_empty() {
                 op_caps.push(caps::FILE_COPY_INCLUDE_EXCLUDE);
             }

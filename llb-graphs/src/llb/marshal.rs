@@ -49,26 +49,13 @@ impl State {
     /// Marshals the graph ending at this state.
     pub fn marshal(&self, opts: &MarshalOptions) -> Result<Marshalled, MarshalError> {
         let out = self.output.as_ref().ok_or(MarshalError::Scratch)?;
-        let mut m = Marshaller {
-            opts,
-            def: pb::Definition::default(),
-            seen: HashMap::new(),
-            emitted: BTreeSet::new(),
-        };
+        let mut m = Marshaller { opts, def: pb::Definition::default(), seen: HashMap::new(), emitted: BTreeSet::new() };
         let head = m.visit(&out.node)?;
-        let terminal = pb::Op {
-            inputs: vec![pb::Input {
-                digest: head.clone(),
-                index: out.index,
-            }],
-            ..Default::default()
-        };
+        let terminal =
+            pb::Op { inputs: vec![pb::Input { digest: head.clone(), index: out.index }], ..Default::default() };
         let bytes = terminal.encode_to_vec();
         let tdigest = digest_of(&bytes);
-        let mut tcaps = BTreeMap::from([
-            (caps::CONSTRAINTS.to_string(), true),
-            (caps::PLATFORM.to_string(), true),
-        ]);
+        let mut tcaps = BTreeMap::from([(caps::CONSTRAINTS.to_string(), true), (caps::PLATFORM.to_string(), true)]);
         let used: BTreeSet<&str> = m
             .def
             .metadata
@@ -89,20 +76,11 @@ impl State {
         }
         m.check_caps(tcaps.keys().map(String::as_str), "terminal op")?;
         m.def.def.push(bytes);
-        m.def.metadata.insert(
-            tdigest,
-            pb::OpMetadata {
-                caps: tcaps,
-                ..Default::default()
-            },
-        );
+        m.def.metadata.insert(tdigest, pb::OpMetadata { caps: tcaps, ..Default::default() });
         if !opts.source_infos.is_empty() {
             m.def.source.get_or_insert_with(Default::default).infos = opts.source_infos.clone();
         }
-        Ok(Marshalled {
-            definition: m.def,
-            head,
-        })
+        Ok(Marshalled { definition: m.def, head })
     }
 }
 
@@ -121,10 +99,7 @@ impl Marshaller<'_> {
         let mut inputs = Vec::with_capacity(node.inputs.len());
         for input in &node.inputs {
             let digest = self.visit(&input.node)?;
-            inputs.push(pb::Input {
-                digest,
-                index: input.index,
-            });
+            inputs.push(pb::Input { digest, index: input.index });
         }
         let op = pb::Op {
             inputs,
@@ -134,58 +109,32 @@ impl Marshaller<'_> {
         };
         let bytes = op.encode_to_vec();
         let digest = digest_of(&bytes);
-        self.seen
-            .insert(std::sync::Arc::as_ptr(node), digest.clone());
+        self.seen.insert(std::sync::Arc::as_ptr(node), digest.clone());
         if self.emitted.insert(digest.clone()) {
-            let name = node
-                .meta
-                .custom_name
-                .clone()
-                .unwrap_or_else(|| digest.clone());
+            let name = node.meta.custom_name.clone().unwrap_or_else(|| digest.clone());
             self.check_caps(node.caps.iter().copied(), &name)?;
             self.def.def.push(bytes);
             self.def.metadata.insert(digest.clone(), metadata(node));
             if let Some(loc) = &node.meta.location {
                 let source = self.def.source.get_or_insert_with(Default::default);
                 let ranges = loc.ranges.iter().map(|&(sl, sc, el, ec)| pb::Range {
-                    start: Some(pb::Position {
-                        line: sl,
-                        character: sc,
-                    }),
-                    end: Some(pb::Position {
-                        line: el,
-                        character: ec,
-                    }),
+                    start: Some(pb::Position { line: sl, character: sc }),
+                    end: Some(pb::Position { line: el, character: ec }),
                 });
-                let location = pb::Location {
-                    source_index: loc.source_index,
-                    ranges: ranges.collect(),
-                };
-                source
-                    .locations
-                    .entry(digest.clone())
-                    .or_default()
-                    .locations
-                    .push(location);
+                let location = pb::Location { source_index: loc.source_index, ranges: ranges.collect() };
+                source.locations.entry(digest.clone()).or_default().locations.push(location);
             }
         }
         Ok(digest)
     }
 
-    fn check_caps<'c>(
-        &self,
-        used: impl Iterator<Item = &'c str>,
-        op: &str,
-    ) -> Result<(), MarshalError> {
+    fn check_caps<'c>(&self, used: impl Iterator<Item = &'c str>, op: &str) -> Result<(), MarshalError> {
         let Some(allowed) = &self.opts.allowed_caps else {
             return Ok(());
         };
         for cap in used {
             if !allowed.contains(cap) {
-                return Err(MarshalError::CapNotSupported {
-                    cap: cap.to_string(),
-                    op: op.to_string(),
-                });
+                return Err(MarshalError::CapNotSupported { cap: cap.to_string(), op: op.to_string() });
             }
         }
         Ok(())
@@ -202,11 +151,7 @@ fn metadata(node: &Node) -> pb::OpMetadata {
         md.description.insert("llb.customname".into(), name.clone());
     }
     if let Some((id, name)) = &node.meta.progress_group {
-        md.progress_group = Some(pb::ProgressGroup {
-            id: id.clone(),
-            name: name.clone(),
-            weak: false,
-        });
+        md.progress_group = Some(pb::ProgressGroup { id: id.clone(), name: name.clone(), weak: false });
     }
     md
 }

@@ -16,7 +16,7 @@ mod state;
 pub use exec::{CacheSharing, Exec, ExecState, Mount, NetMode};
 pub use file::{Copy, FileAction, Owner};
 pub use marshal::{digest_of, MarshalError, MarshalOptions, Marshalled};
-pub use source::{HttpSource, ImageSource, LocalSource};
+pub use source::{HttpSource, ImageSource, LocalSource, OciLayoutSource};
 pub use state::{Location, OpMeta, Output, Platform, State};
 
 /// The `pb` message types this module emits.

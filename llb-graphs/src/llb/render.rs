@@ -19,17 +19,10 @@ pub fn definition_json(def: &pb::Definition) -> Value {
             v.insert("digest".into(), json!(digest));
             v.insert(
                 "inputs".into(),
-                json!(op
-                    .inputs
-                    .iter()
-                    .map(|i| format!("{}[{}]", i.digest, i.index))
-                    .collect::<Vec<_>>()),
+                json!(op.inputs.iter().map(|i| format!("{}[{}]", i.digest, i.index)).collect::<Vec<_>>()),
             );
             if let Some(p) = &op.platform {
-                v.insert(
-                    "platform".into(),
-                    json!(format!("{}/{}", p.os, p.architecture)),
-                );
+                v.insert("platform".into(), json!(format!("{}/{}", p.os, p.architecture)));
             }
             v.insert("op".into(), op.op.as_ref().map_or(Value::Null, op_json));
             if let Some(md) = def.metadata.get(&digest) {

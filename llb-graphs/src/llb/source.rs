@@ -29,21 +29,10 @@ impl ImageSource {
                 op_caps.push(caps::SOURCE_IMAGE_RESOLVEMODE);
             }
         }
-        let body = pb::op::Op::Source(pb::SourceOp {
-            identifier: format!("docker-image://{}", self.reference),
-            attrs,
-        });
-        let node = Node {
-            body,
-            inputs: vec![],
-            platform: Some(platform.clone()),
-            meta: self.meta.clone(),
-            caps: op_caps,
-        };
-        let meta = StateMeta {
-            platform: Some(platform.clone()),
-            ..Default::default()
-        };
+        let body = pb::op::Op::Source(pb::SourceOp { identifier: format!("docker-image://{}", self.reference), attrs });
+        let node =
+            Node { body, inputs: vec![], platform: Some(platform.clone()), meta: self.meta.clone(), caps: op_caps };
+        let meta = StateMeta { platform: Some(platform.clone()), ..Default::default() };
         State::from_output(Output::new(node, 0), meta)
     }
 }
@@ -107,17 +96,8 @@ impl LocalSource {
             attrs.insert("local.differ".into(), d.clone());
             op_caps.push(caps::SOURCE_LOCAL_DIFFER);
         }
-        let body = pb::op::Op::Source(pb::SourceOp {
-            identifier: format!("local://{}", self.name),
-            attrs,
-        });
-        let node = Node {
-            body,
-            inputs: vec![],
-            platform: None,
-            meta: self.meta.clone(),
-            caps: op_caps,
-        };
+        let body = pb::op::Op::Source(pb::SourceOp { identifier: format!("local://{}", self.name), attrs });
+        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps };
         State::from_output(Output::new(node, 0), StateMeta::default())
     }
 }
@@ -153,17 +133,42 @@ impl HttpSource {
             attrs.insert("http.perm".into(), format!("0{p:o}"));
             op_caps.push(caps::SOURCE_HTTP_PERM);
         }
-        let body = pb::op::Op::Source(pb::SourceOp {
-            identifier: self.url.clone(),
-            attrs,
-        });
+        let body = pb::op::Op::Source(pb::SourceOp { identifier: self.url.clone(), attrs });
+        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps };
+        State::from_output(Output::new(node, 0), StateMeta::default())
+    }
+}
+
+/// An `oci-layout://` source: an image from an OCI layout the client exposes over the session
+/// (`--build-context NAME=oci-layout://...`; client/llb/source.go `OCILayout`).
+#[derive(Clone, Debug)]
+pub struct OciLayoutSource {
+    /// `name@sha256:...`.
+    pub reference: String,
+    /// `oci.store`: the store ID the client registered.
+    pub store: String,
+    /// `oci.session`.
+    pub session: String,
+    /// Name and location.
+    pub meta: OpMeta,
+}
+
+impl OciLayoutSource {
+    /// The image root filesystem as a state.
+    pub fn state(&self, platform: &super::Platform) -> State {
+        let attrs = BTreeMap::from([
+            ("oci.session".to_string(), self.session.clone()),
+            ("oci.store".to_string(), self.store.clone()),
+        ]);
+        let body = pb::op::Op::Source(pb::SourceOp { identifier: format!("oci-layout://{}", self.reference), attrs });
         let node = Node {
             body,
             inputs: vec![],
-            platform: None,
+            platform: Some(platform.clone()),
             meta: self.meta.clone(),
-            caps: op_caps,
+            caps: vec![caps::SOURCE_OCI_LAYOUT],
         };
-        State::from_output(Output::new(node, 0), StateMeta::default())
+        let meta = StateMeta { platform: Some(platform.clone()), ..Default::default() };
+        State::from_output(Output::new(node, 0), meta)
     }
 }

@@ -20,11 +20,7 @@ pub struct Platform {
 impl Platform {
     /// `linux/amd64`.
     pub fn linux_amd64() -> Self {
-        Self {
-            os: "linux".into(),
-            architecture: "amd64".into(),
-            variant: String::new(),
-        }
+        Self { os: "linux".into(), architecture: "amd64".into(), variant: String::new() }
     }
 
     /// Parses `os/arch[/variant]`, normalising `arm64/v8` to `arm64` as containerd does.
@@ -43,16 +39,8 @@ impl Platform {
             "aarch64" => "arm64",
             a => a,
         };
-        let variant = if arch == "arm64" && variant == "v8" {
-            ""
-        } else {
-            variant
-        };
-        Some(Self {
-            os: os.into(),
-            architecture: arch.into(),
-            variant: variant.into(),
-        })
+        let variant = if arch == "arm64" && variant == "v8" { "" } else { variant };
+        Some(Self { os: os.into(), architecture: arch.into(), variant: variant.into() })
     }
 
     /// The platform ID used for `refs.platforms` keys (`linux/amd64`, `linux/arm/v7`).
@@ -116,10 +104,7 @@ pub struct Output {
 
 impl Output {
     pub(crate) fn new(node: Node, index: i64) -> Self {
-        Self {
-            node: Arc::new(node),
-            index,
-        }
+        Self { node: Arc::new(node), index }
     }
 }
 
@@ -146,10 +131,7 @@ impl State {
     }
 
     pub(crate) fn from_output(output: Output, meta: StateMeta) -> Self {
-        Self {
-            output: Some(output),
-            meta,
-        }
+        Self { output: Some(output), meta }
     }
 
     /// True for scratch.
@@ -203,9 +185,6 @@ impl State {
 
     /// The same filesystem with other exec metadata (env, cwd, user, platform) taken from `other`.
     pub fn with_meta_of(&self, other: &State) -> Self {
-        Self {
-            output: self.output.clone(),
-            meta: other.meta.clone(),
-        }
+        Self { output: self.output.clone(), meta: other.meta.clone() }
     }
 }

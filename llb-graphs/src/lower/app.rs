@@ -22,11 +22,7 @@ pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -
     let skel = check_and_layout(cx, base_state, base);
     let ctx = context(cx);
     let plan = cx.plan;
-    let src_root = if plan.source.value == "." {
-        "/".to_string()
-    } else {
-        format!("/{}/", plan.source.value)
-    };
+    let src_root = if plan.source.value == "." { "/".to_string() } else { format!("/{}/", plan.source.value) };
     let dest = format!("{}/", plan.workdir);
     let writable: Vec<&str> = plan.writable.iter().map(|w| w.value.as_str()).collect();
     let mut actions = FileAction::copy(
@@ -56,11 +52,7 @@ pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -
             },
         ));
     }
-    let name = format!(
-        "copy {} to {}",
-        display_dir(&plan.source.value),
-        plan.workdir
-    );
+    let name = format!("copy {} to {}", display_dir(&plan.source.value), plan.workdir);
     skel.file(actions, cx.meta(name, &plan.source.span))
 }
 
@@ -69,13 +61,8 @@ fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> St
     let plan = cx.plan;
     // The logic takes its values as positional arguments so BuildKit's "process ... did not
     // complete" line stays short and the script text is the same for every service.
-    let mut args: Vec<String> = vec![
-        "/bin/sh".into(),
-        "-c".into(),
-        CHECK_SCRIPT.into(),
-        "fleet-check".into(),
-    ];
-    args.push(base.reference.to_string());
+    let mut args: Vec<String> = vec!["/bin/sh".into(), "-c".into(), CHECK_SCRIPT.into(), "fleet-check".into()];
+    args.push(base.reference.clone());
     args.push(plan.family.name.clone());
     args.push(format!("{OUT}{}", plan.workdir));
     args.push(format!("{APP_UID}:{APP_UID}"));
@@ -83,20 +70,12 @@ fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> St
     let exec = Exec::new(args)
         .user("0:0")
         .network(cx.opts.network)
+        .extra_hosts(&cx.opts.extra_hosts)
         .readonly_root()
-        .mount(Mount::Layer {
-            dest: OUT.into(),
-            source: State::scratch(),
-            selector: None,
-            readonly: false,
-        })
-        .meta(cx.meta(
-            format!(
-                "check tini in family {}, lay out {}",
-                plan.family.name, plan.workdir
-            ),
-            &plan.family_span,
-        ));
+        .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
+        .meta(
+            cx.meta(format!("check tini in family {}, lay out {}", plan.family.name, plan.workdir), &plan.family_span),
+        );
     let run = base_state.run(exec);
     run.mount_output(OUT).unwrap_or_default()
 }
@@ -108,11 +87,7 @@ pub(super) fn context(cx: &Cx<'_>) -> State {
         name: "context".into(),
         session_id: cx.opts.session_id.clone(),
         shared_key_hint: Some("context".into()),
-        include_patterns: if src == "." {
-            vec![]
-        } else {
-            vec![format!("{src}/")]
-        },
+        include_patterns: if src == "." { vec![] } else { vec![format!("{src}/")] },
         exclude_patterns: cx.opts.exclude_patterns.clone(),
         meta: OpMeta {
             custom_name: Some("[internal] load build context".into()),

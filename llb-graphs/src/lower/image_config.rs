@@ -21,10 +21,7 @@ pub const TINI: &str = "/usr/bin/tini";
 pub enum ImageConfigError {
     /// The base image's config JSON does not decode.
     #[error("base image {image}: config is not a valid image config: {source}")]
-    BadBaseConfig {
-        image: String,
-        source: serde_json::Error,
-    },
+    BadBaseConfig { image: String, source: serde_json::Error },
     /// oci-spec refused a value.
     #[error("image config: {0}")]
     Oci(#[from] oci_spec::OciSpecError),
@@ -36,9 +33,8 @@ pub enum ImageConfigError {
 /// The healthcheck probe: Python's stdlib, so images need no curl (`["CMD", ...]`, no shell).
 pub fn healthcheck_command(port: u16, path: &str) -> Vec<String> {
     let url = format!("http://127.0.0.1:{port}{path}");
-    let script = format!(
-        "import sys,urllib.request as u;sys.exit(0 if u.urlopen('{url}',timeout=3).status==200 else 1)"
-    );
+    let script =
+        format!("import sys,urllib.request as u;sys.exit(0 if u.urlopen('{url}',timeout=3).status==200 else 1)");
     vec!["CMD".into(), "python3".into(), "-c".into(), script]
 }
 
@@ -50,12 +46,8 @@ pub(super) fn lower_image_config(
     let mut img: ImageConfiguration = if base.config.is_null() {
         ImageConfiguration::default()
     } else {
-        serde_json::from_value(base.config.clone()).map_err(|source| {
-            ImageConfigError::BadBaseConfig {
-                image: base.reference.to_string(),
-                source,
-            }
-        })?
+        serde_json::from_value(base.config.clone())
+            .map_err(|source| ImageConfigError::BadBaseConfig { image: base.reference.to_string(), source })?
     };
     let base_cfg = img.config().clone().unwrap_or_default();
     let ports = [plan.service_port.value, plan.health_port.value];
@@ -75,26 +67,15 @@ pub(super) fn lower_image_config(
     img.set_architecture(Arch::from(opts.platform.architecture.as_str()));
     img.set_os(Os::from(opts.platform.os.as_str()));
     img.set_variant(Some(opts.platform.variant.clone()).filter(|v| !v.is_empty()));
-    // No clock in the config: the exporter derives `created` from history (or SOURCE_DATE_EPOCH).
-    img.set_created(None);
-    img.set_rootfs(
-        RootFsBuilder::default()
-            .typ("layers")
-            .diff_ids(Vec::<String>::new())
-            .build()?,
-    );
+    // No clock in the config: without SOURCE_DATE_EPOCH the exporter derives `created` from
+    // the history; with it, both carry that time (reproducible-builds.org/specs/source-date-epoch).
+    let created = opts.source_date_epoch.map(rfc3339);
+    img.set_created(created.clone());
+    img.set_rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build()?);
     let mut history = img.history().clone().unwrap_or_default();
-    let steps: &[&str] = if opts.merge_op {
-        &["app layout (tini checked)", "app files"]
-    } else {
-        &["app files"]
-    };
+    let steps: &[&str] = if opts.merge_op { &["app layout (tini checked)", "app files"] } else { &["app files"] };
     for step in steps {
-        history.push(
-            HistoryBuilder::default()
-                .created_by(format!("fleet-frontend: {} {step}", plan.name))
-                .build()?,
-        );
+        history.push(HistoryBuilder::default().created_by(format!("fleet-frontend: {} {step}", plan.name)).build()?);
     }
     img.set_history(Some(history));
     let mut v = serde_json::to_value(&img)?;
@@ -116,10 +97,7 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
     let mut out: Vec<(String, String)> = base
         .env()
         .iter()
-        .map(|e| {
-            e.split_once('=')
-                .map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into()))
-        })
+        .map(|e| e.split_once('=').map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into())))
         .collect();
     let mut extra: BTreeMap<String, String> = BTreeMap::new();
     extra.insert("SERVICE_NAME".into(), plan.name.clone());
@@ -138,10 +116,7 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
 
 fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
     let mut l: BTreeMap<String, String> = BTreeMap::new();
-    l.insert(
-        "health_check_port".into(),
-        plan.health_port.value.to_string(),
-    );
+    l.insert("health_check_port".into(), plan.health_port.value.to_string());
     l.insert("org.opencontainers.image.title".into(), plan.name.clone());
     if let Some(d) = &plan.description {
         l.insert("org.opencontainers.image.description".into(), d.clone());
@@ -156,4 +131,33 @@ fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
     l.extend(opts.labels.clone());
     // serde_json sorts object keys (no preserve_order), so the HashMap order never leaks.
     l.into_iter().collect()
+}
+
+/// Unix seconds as RFC 3339 UTC (`1970-01-01T00:00:00Z`), without a date library: days to
+/// civil date by Howard Hinnant's `civil_from_days` algorithm.
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn epoch_seconds_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_764_547_199), "2025-11-30T23:59:59Z");
+    }
 }

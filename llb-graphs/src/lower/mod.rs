@@ -8,7 +8,7 @@ mod runtime;
 
 use std::collections::BTreeMap;
 
-pub use base::ResolvedImage;
+pub use base::{BaseSource, ResolvedImage};
 pub use image_config::{healthcheck_command, ImageConfigError};
 
 use crate::diag::SourceFile;
@@ -36,6 +36,10 @@ pub struct LowerOptions {
     pub revision: Option<String>,
     /// Patterns excluded from the context transfer (`.dockerignore`).
     pub exclude_patterns: Vec<String>,
+    /// `add-hosts`: `/etc/hosts` entries for every exec step.
+    pub extra_hosts: Vec<(String, String)>,
+    /// `SOURCE_DATE_EPOCH`: image `created` and history times, in Unix seconds.
+    pub source_date_epoch: Option<i64>,
 }
 
 impl Default for LowerOptions {
@@ -50,6 +54,8 @@ impl Default for LowerOptions {
             labels: BTreeMap::new(),
             revision: None,
             exclude_patterns: vec![],
+            extra_hosts: vec![],
+            source_date_epoch: None,
         }
     }
 }
@@ -75,10 +81,7 @@ pub fn lower_service(
     let app = app::lower_app(&cx, &base_state, base);
     let state = runtime::lower_runtime(&cx, &base_state, &app);
     let image_config = image_config::lower_image_config(plan, base, opts)?;
-    Ok(Lowered {
-        state,
-        image_config,
-    })
+    Ok(Lowered { state, image_config })
 }
 
 /// The build context as the service's copy step reads it, so a frontend can solve the same
@@ -100,10 +103,7 @@ impl Cx<'_> {
         OpMeta {
             custom_name: Some(format!("[{}] {}", self.plan.name, name.as_ref())),
             ignore_cache: self.opts.ignore_cache,
-            location: Some(Location {
-                source_index: 0,
-                ranges: vec![self.file.llb_range(span)],
-            }),
+            location: Some(Location { source_index: 0, ranges: vec![self.file.llb_range(span)] }),
             progress_group: None,
         }
     }

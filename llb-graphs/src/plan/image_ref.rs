@@ -27,14 +27,8 @@ impl ImageRef {
         }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
-                let hex = d
-                    .strip_prefix("sha256:")
-                    .ok_or("has a digest that is not sha256:<64 hex>")?;
-                if hex.len() != 64
-                    || !hex
-                        .chars()
-                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-                {
+                let hex = d.strip_prefix("sha256:").ok_or("has a digest that is not sha256:<64 hex>")?;
+                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
                     return Err("has a digest that is not sha256:<64 hex>");
                 }
                 (r, Some(d.to_string()))
@@ -46,37 +40,26 @@ impl ImageRef {
             _ => (rest, None),
         };
         if let Some(t) = &tag {
-            let ok = !t.is_empty()
-                && t.len() <= 128
-                && t.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            let ok =
+                !t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
             if !ok {
                 return Err("has an invalid tag");
             }
         }
         let (domain, path) = match name.split_once('/') {
-            Some((d, p)) if d.contains('.') || d.contains(':') || d == "localhost" => {
-                (d.to_string(), p.to_string())
-            }
+            Some((d, p)) if d.contains('.') || d.contains(':') || d == "localhost" => (d.to_string(), p.to_string()),
             Some(_) => ("docker.io".to_string(), name.to_string()),
             None => ("docker.io".to_string(), format!("library/{name}")),
         };
         let path_ok = !path.is_empty()
             && path.split('/').all(|c| {
                 !c.is_empty()
-                    && c.chars().all(|ch| {
-                        ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch)
-                    })
+                    && c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
             });
         if !path_ok {
             return Err("is not a valid image reference (repository names are lowercase)");
         }
-        Ok(Self {
-            domain,
-            path,
-            tag,
-            digest,
-        })
+        Ok(Self { domain, path, tag, digest })
     }
 
     /// True when pinned by digest.
@@ -86,10 +69,7 @@ impl ImageRef {
 
     /// The same reference pinned to `digest`.
     pub fn pinned(&self, digest: &str) -> Self {
-        Self {
-            digest: Some(digest.to_string()),
-            ..self.clone()
-        }
+        Self { digest: Some(digest.to_string()), ..self.clone() }
     }
 }
 
@@ -116,37 +96,20 @@ mod tests {
     #[test]
     fn normalises_like_docker() {
         let n = |s: &str| ImageRef::parse(s).map(|r| r.to_string());
-        assert_eq!(
-            n("python:3.11-slim").as_deref(),
-            Ok("docker.io/library/python:3.11-slim")
-        );
+        assert_eq!(n("python:3.11-slim").as_deref(), Ok("docker.io/library/python:3.11-slim"));
         assert_eq!(
             n("nvidia/cuda:12.1.1-runtime-ubuntu22.04").as_deref(),
             Ok("docker.io/nvidia/cuda:12.1.1-runtime-ubuntu22.04")
         );
-        assert_eq!(
-            n("localhost:5000/python:3.11-slim").as_deref(),
-            Ok("localhost:5000/python:3.11-slim")
-        );
+        assert_eq!(n("localhost:5000/python:3.11-slim").as_deref(), Ok("localhost:5000/python:3.11-slim"));
         assert_eq!(n("ghcr.io/org/x").as_deref(), Ok("ghcr.io/org/x:latest"));
         let d = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(
-            n(&format!("localhost:5000/p@{d}")),
-            Ok(format!("localhost:5000/p@{d}"))
-        );
+        assert_eq!(n(&format!("localhost:5000/p@{d}")), Ok(format!("localhost:5000/p@{d}")));
     }
 
     #[test]
     fn rejects_bad_references() {
-        for bad in [
-            "",
-            "Python:3",
-            "a b",
-            "x@sha256:zz",
-            "x:",
-            "x:bad tag",
-            "//x",
-        ] {
+        for bad in ["", "Python:3", "a b", "x@sha256:zz", "x:", "x:bad tag", "//x"] {
             assert!(ImageRef::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

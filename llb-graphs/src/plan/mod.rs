@@ -34,6 +34,8 @@ pub struct FamilyPlan {
     pub name: String,
     /// Base image.
     pub base: At<ImageRef>,
+    /// The base reference as written in the manifest (named contexts may use this spelling).
+    pub base_written: String,
     /// Family environment.
     pub env: BTreeMap<String, String>,
     /// The whole `[families.NAME]` table.
@@ -81,32 +83,21 @@ pub fn targets(m: &Manifest) -> Vec<String> {
 }
 
 /// Resolves `target` (default: the only service, when there is exactly one).
-pub fn plan_service(
-    file: &SourceFile,
-    m: &Manifest,
-    target: Option<&str>,
-) -> Result<ServicePlan, Diagnostics> {
+pub fn plan_service(file: &SourceFile, m: &Manifest, target: Option<&str>) -> Result<ServicePlan, Diagnostics> {
     let names = targets(m);
     let target = match target.filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
         None if names.len() == 1 => names[0].clone(),
         None => {
-            let d = Diagnostic::error(
-                file,
-                services_span(m),
-                "no target given and the manifest has several services",
-            )
-            .with_help(format!("pass --target with one of: {}", names.join(", ")));
+            let d = Diagnostic::error(file, services_span(m), "no target given and the manifest has several services")
+                .with_help(format!("pass --target with one of: {}", names.join(", ")));
             return Err(d.into());
         }
     };
     let Some((key, svc)) = m.services.iter().find(|(k, _)| k.get_ref() == &target) else {
         let mut d = Diagnostic::error(file, services_span(m), format!("unknown target `{target}`"));
         d = match crate::manifest::did_you_mean(&target, names.iter().map(String::as_str)) {
-            Some(s) => d.with_help(format!(
-                "did you mean `{s}`? valid targets: {}",
-                names.join(", ")
-            )),
+            Some(s) => d.with_help(format!("did you mean `{s}`? valid targets: {}", names.join(", "))),
             None => d.with_help(format!("valid targets: {}", names.join(", "))),
         };
         return Err(d.into());
@@ -120,82 +111,41 @@ fn services_span(m: &Manifest) -> Range<usize> {
 
 fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> ServicePlan {
     // `validate` already ran: the family exists, paths and ports are sound.
-    let (fkey, fam) = m
-        .families
-        .iter()
-        .find(|(k, _)| k.get_ref() == s.family.get_ref())
-        .expect("validated family");
+    let (fkey, fam) = m.families.iter().find(|(k, _)| k.get_ref() == s.family.get_ref()).expect("validated family");
     let base = ImageRef::parse(fam.get_ref().base.get_ref()).expect("validated base");
     let family = FamilyPlan {
         name: fkey.get_ref().clone(),
-        base: At {
-            value: base,
-            span: fam.get_ref().base.span(),
-        },
-        env: fam
-            .get_ref()
-            .env
-            .iter()
-            .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
-            .collect(),
+        base: At { value: base, span: fam.get_ref().base.span() },
+        base_written: fam.get_ref().base.get_ref().clone(),
+        env: fam.get_ref().env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
         span: fam.span(),
     };
     let mut env = family.env.clone();
-    env.extend(
-        s.env
-            .iter()
-            .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())),
-    );
+    env.extend(s.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
     let ports = s.ports.get_ref();
-    let port = |p: &toml::Spanned<i64>| At {
-        value: *p.get_ref() as u16,
-        span: p.span(),
-    };
+    let port = |p: &toml::Spanned<i64>| At { value: *p.get_ref() as u16, span: p.span() };
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
     ServicePlan {
         name: name.to_string(),
         span,
         family_span: s.family.span(),
         family,
-        source: At {
-            value: context_path_pub(s.source.get_ref()),
-            span: s.source.span(),
-        },
-        workdir: s.workdir.as_ref().map_or(DEFAULT_WORKDIR.to_string(), |w| {
-            w.get_ref().trim_end_matches('/').to_string()
-        }),
+        source: At { value: context_path_pub(s.source.get_ref()), span: s.source.span() },
+        workdir: s
+            .workdir
+            .as_ref()
+            .map_or(DEFAULT_WORKDIR.to_string(), |w| w.get_ref().trim_end_matches('/').to_string()),
         command: At {
-            value: s
-                .command
-                .get_ref()
-                .iter()
-                .map(|c| c.get_ref().clone())
-                .collect(),
+            value: s.command.get_ref().iter().map(|c| c.get_ref().clone()).collect(),
             span: s.command.span(),
         },
         service_port: port(&ports.service),
         health_port: port(&ports.health),
-        health_path: s
-            .health_path
-            .as_ref()
-            .map_or(DEFAULT_HEALTH_PATH.to_string(), |p| p.get_ref().clone()),
+        health_path: s.health_path.as_ref().map_or(DEFAULT_HEALTH_PATH.to_string(), |p| p.get_ref().clone()),
         env,
-        writable: s
-            .writable
-            .iter()
-            .map(|w| At {
-                value: context_path_pub(w.get_ref()),
-                span: w.span(),
-            })
-            .collect(),
-        labels: s
-            .labels
-            .iter()
-            .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
-            .collect(),
-        repo_url: fleet
-            .and_then(|f| f.source.as_ref())
-            .map(|s| s.get_ref().clone()),
+        writable: s.writable.iter().map(|w| At { value: context_path_pub(w.get_ref()), span: w.span() }).collect(),
+        labels: s.labels.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
+        repo_url: fleet.and_then(|f| f.source.as_ref()).map(|s| s.get_ref().clone()),
         description: s.description.as_ref().map(|d| d.get_ref().clone()),
     }
 }

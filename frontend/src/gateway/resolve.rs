@@ -1,0 +1,119 @@
+//! Base images: a named context (`--build-context NAME=...`, sent as `context:NAME`) replaces the
+//! manifest's reference when one matches; otherwise `ResolveImageConfig` pins the reference by
+//! digest and returns its config (dockerui namedcontext.go; buildkit-gateway.md §4.1).
+
+use bollard_buildkit_proto::google::rpc::Status;
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::ResolveImageConfigRequest;
+use llb_graphs::llb::{pb, Platform};
+use llb_graphs::lower::{BaseSource, ResolvedImage};
+use llb_graphs::plan::{FamilyPlan, ImageRef};
+
+use super::build::Client;
+use super::errors;
+use super::options::Options;
+
+/// `ResolverType` values of the gateway API.
+const RESOLVER_REGISTRY: i32 = 0;
+const RESOLVER_OCI_LAYOUT: i32 = 1;
+
+/// The named-context keys that may replace a family's base, most specific first: the base as
+/// written and normalised (with and without `::<platform>`), then the family name.
+pub fn context_keys(family: &FamilyPlan, written: &str, platform: &Platform) -> Vec<String> {
+    let normal = family.base.value.to_string();
+    let mut keys = vec![];
+    for name in [written.to_string(), normal, family.name.clone()] {
+        keys.push(format!("context:{name}::{}", platform.id()));
+        keys.push(format!("context:{name}"));
+    }
+    keys.dedup();
+    keys
+}
+
+/// Resolves the family base for `platform`.
+pub async fn resolve_base(
+    client: &mut Client,
+    opts: &Options,
+    family: &FamilyPlan,
+    written: &str,
+    platform: &Platform,
+) -> Result<ResolvedImage, Status> {
+    let named = context_keys(family, written, platform).into_iter().find_map(|k| opts.raw.get(&k).map(|v| (k, v.clone())));
+    let Some((key, value)) = named else {
+        return resolve_image(client, opts, &family.base.value, platform).await;
+    };
+    let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
+    let (scheme, rest) = value.split_once(':').unwrap_or(("", ""));
+    let rest = rest.trim_start_matches("//");
+    match scheme {
+        "docker-image" => {
+            let r = ImageRef::parse(rest).map_err(|why| errors::plain(format!("{key}: `{rest}` {why}")))?;
+            let mut resolved = resolve_image(client, opts, &r, platform).await?;
+            resolved.reference = format!("{} (context {})", resolved.reference, family.base.value);
+            Ok(resolved)
+        }
+        "oci-layout" => {
+            let (store, digest) = rest
+                .split_once('@')
+                .ok_or_else(|| errors::plain(format!("{key}: oci-layout reference `{rest}` has no digest")))?;
+            let store = store.split_once(':').map_or(store, |(s, _)| s).to_string();
+            // A stand-in name for logs and the op identifier; the store ID selects the layout.
+            let reference = format!("{}/{}@{digest}", family.base.value.domain, family.base.value.path);
+            let config = fetch_config(client, &reference, platform, opts, RESOLVER_OCI_LAYOUT, &store).await?.1;
+            let source = BaseSource::OciLayout { reference: reference.clone(), store, session };
+            Ok(ResolvedImage { source, reference, config })
+        }
+        "local" => Ok(ResolvedImage {
+            source: BaseSource::Local { name: rest.to_string(), session },
+            reference: format!("local context {rest}"),
+            config: serde_json::Value::Null,
+        }),
+        _ => Err(errors::plain(format!(
+            "{key}={value}: unsupported named context for a base image (use docker-image://, oci-layout:// or local:)"
+        ))),
+    }
+}
+
+/// Pins a registry reference by digest and fetches its config.
+async fn resolve_image(
+    client: &mut Client,
+    opts: &Options,
+    r: &ImageRef,
+    platform: &Platform,
+) -> Result<ResolvedImage, Status> {
+    let (digest, config) = fetch_config(client, &r.to_string(), platform, opts, RESOLVER_REGISTRY, "").await?;
+    let pinned = if r.is_pinned() || digest.is_empty() { r.clone() } else { r.pinned(&digest) };
+    Ok(ResolvedImage::image(pinned, config))
+}
+
+async fn fetch_config(
+    client: &mut Client,
+    reference: &str,
+    platform: &Platform,
+    opts: &Options,
+    resolver_type: i32,
+    store: &str,
+) -> Result<(String, serde_json::Value), Status> {
+    let req = ResolveImageConfigRequest {
+        r#ref: reference.to_string(),
+        platform: Some(pb::Platform {
+            architecture: platform.architecture.clone(),
+            os: platform.os.clone(),
+            variant: platform.variant.clone(),
+            ..Default::default()
+        }),
+        resolve_mode: opts.image_resolve_mode.clone().unwrap_or_default(),
+        log_name: format!("[internal] load metadata for {reference} ({})", platform.id()),
+        resolver_type,
+        session_id: std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default(),
+        store_id: store.to_string(),
+        ..Default::default()
+    };
+    let resp = client
+        .resolve_image_config(req)
+        .await
+        .map_err(|s| errors::from_rpc(&format!("resolving base image {reference} for {}", platform.id()), &s))?
+        .into_inner();
+    let config = serde_json::from_slice(&resp.config)
+        .map_err(|e| errors::plain(format!("base image {reference}: config is not JSON: {e}")))?;
+    Ok((resp.digest, config))
+}

@@ -1,0 +1,167 @@
+//! Subrequests (`requestid`): `frontend.subrequests.describe`, `frontend.outline`,
+//! `frontend.targets` and `frontend.lint`, answered with metadata only, in the JSON shapes
+//! buildx decodes (moby/buildkit frontend/subrequests/*; buildkit-gateway.md §4.3). Anything
+//! else is `unsupported request NAME`.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use bollard_buildkit_proto::google::rpc::Status;
+use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as BkResult;
+use llb_graphs::diag::{Diagnostic, SourceFile};
+use llb_graphs::{lint, manifest, plan};
+use serde_json::{json, Value};
+
+use super::errors;
+use super::manifest::Loaded;
+use super::options::Options;
+
+const VERSION: &str = "1.0.0";
+
+/// The subrequests this frontend answers, with what they do.
+const DESCRIBE: &[(&str, &str)] = &[
+    ("frontend.subrequests.describe", "List available subrequest types"),
+    ("frontend.outline", "List build args, secrets and cache mounts of a target"),
+    ("frontend.targets", "List the build targets: every service of the manifest"),
+    ("frontend.lint", "Check the manifest against the fleet lint rules"),
+];
+
+/// Answers subrequest `req`.
+pub fn handle(opts: &Options, loaded: &Loaded, req: &str) -> Result<BkResult, Status> {
+    let file = &loaded.file;
+    match req {
+        "frontend.subrequests.describe" => Ok(reply(describe(), describe_txt(), None)),
+        "frontend.lint" => Ok(lint_reply(file)),
+        "frontend.outline" | "frontend.targets" => {
+            let m = manifest::parse(file).map_err(|d| errors::from_diagnostics(file, &d))?;
+            if req == "frontend.targets" {
+                let (v, txt) = targets(file, &m);
+                return Ok(reply(v, txt, None));
+            }
+            let plan =
+                plan::plan_service(file, &m, opts.target.as_deref()).map_err(|d| errors::from_diagnostics(file, &d))?;
+            let (v, txt) = outline(file, &plan, opts);
+            Ok(reply(v, txt, None))
+        }
+        other => Err(errors::unsupported_subrequest(other)),
+    }
+}
+
+fn reply(json: Value, txt: String, status: Option<&str>) -> BkResult {
+    let mut metadata = HashMap::new();
+    metadata.insert("result.json".to_string(), serde_json::to_vec(&json).unwrap_or_default());
+    metadata.insert("result.txt".to_string(), txt.into_bytes());
+    metadata.insert("version".to_string(), VERSION.as_bytes().to_vec());
+    if let Some(s) = status {
+        metadata.insert("result.statuscode".to_string(), s.as_bytes().to_vec());
+    }
+    BkResult { metadata, attestations: HashMap::new(), result: None }
+}
+
+fn describe() -> Value {
+    let entries: Vec<Value> = DESCRIBE
+        .iter()
+        .map(|(name, desc)| {
+            let opts = if *name == "frontend.outline" {
+                json!([{ "name": "target", "description": "service to describe" }])
+            } else {
+                json!([])
+            };
+            json!({ "name": name, "version": VERSION, "type": "rpc", "description": desc, "opts": opts,
+                "metadata": [{ "name": "result.json" }, { "name": "result.txt" }] })
+        })
+        .collect();
+    Value::Array(entries)
+}
+
+fn describe_txt() -> String {
+    let mut s = format!("{:<24}{:<10}{}\n", "NAME", "VERSION", "DESCRIPTION");
+    for (name, desc) in DESCRIBE {
+        s.push_str(&format!("{:<24}{VERSION:<10}{desc}\n", name.trim_start_matches("frontend.")));
+    }
+    s
+}
+
+/// `{"sourceIndex":0,"ranges":[...]}` for a byte span.
+fn location(file: &SourceFile, span: &std::ops::Range<usize>) -> Value {
+    let (l1, c1, l2, c2) = file.llb_range(span);
+    json!({ "sourceIndex": 0, "ranges": [{ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } }] })
+}
+
+fn source_data(file: &SourceFile) -> String {
+    base64::engine::general_purpose::STANDARD.encode(file.text.as_bytes())
+}
+
+fn targets(file: &SourceFile, m: &manifest::Manifest) -> (Value, String) {
+    let only_one = m.services.len() == 1;
+    let mut txt = format!("{:<28}{}\n", "TARGET", "DESCRIPTION");
+    let list: Vec<Value> = m
+        .services
+        .iter()
+        .map(|(name, svc)| {
+            let s = svc.get_ref();
+            let desc = s.description.as_ref().map(|d| d.get_ref().clone()).unwrap_or_default();
+            let base = m
+                .families
+                .iter()
+                .find(|(k, _)| k.get_ref() == s.family.get_ref())
+                .map(|(_, f)| f.get_ref().base.get_ref().clone())
+                .unwrap_or_default();
+            txt.push_str(&format!("{:<28}{desc}\n", name.get_ref()));
+            json!({ "name": name.get_ref(), "default": only_one, "description": desc, "base": base,
+                "location": location(file, &svc.span()) })
+        })
+        .collect();
+    (json!({ "targets": list, "sources": [source_data(file)] }), txt)
+}
+
+fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Value, String) {
+    let args = [
+        ("REVISION", "label org.opencontainers.image.revision"),
+        ("SOURCE_DATE_EPOCH", "Unix time for the image's created date and history (reproducible builds)"),
+    ];
+    let mut txt = format!("TARGET: {}\n", plan.name);
+    if let Some(d) = &plan.description {
+        txt.push_str(&format!("DESCRIPTION: {d}\n"));
+    }
+    txt.push_str(&format!("\n{:<20}{:<14}{}\n", "BUILD ARG", "VALUE", "DESCRIPTION"));
+    let list: Vec<Value> = args
+        .iter()
+        .map(|(name, desc)| {
+            let value = opts.build_args.get(*name).cloned().unwrap_or_default();
+            txt.push_str(&format!("{name:<20}{value:<14}{desc}\n"));
+            json!({ "name": name, "description": desc, "value": value })
+        })
+        .collect();
+    let v = json!({ "name": plan.name, "description": plan.description.clone().unwrap_or_default(),
+        "args": list, "sources": [source_data(file)] });
+    (v, txt)
+}
+
+/// Lint findings, or the manifest's first error as `buildError`; status 1 when anything is found.
+fn lint_reply(file: &SourceFile) -> BkResult {
+    let source = json!({ "filename": file.name, "language": "toml", "data": source_data(file) });
+    let (warnings, build_error) = match manifest::parse(file) {
+        Ok(m) => (lint::lint(file, &m), None),
+        Err(d) => (vec![], d.0.first().cloned()),
+    };
+    let mut txt = String::new();
+    let list: Vec<Value> = warnings
+        .iter()
+        .map(|f| {
+            txt.push_str(&format!("{}: {}\n", f.rule.id, f.diagnostic));
+            json!({ "ruleName": f.rule.id, "description": f.rule.description, "url": "",
+                "detail": f.diagnostic.message, "location": location(file, &f.diagnostic.span) })
+        })
+        .collect();
+    let mut v = json!({ "warnings": list, "sources": [source] });
+    if let Some(Diagnostic { message, span, .. }) = &build_error {
+        txt.push_str(&format!("error: {message}\n"));
+        v["buildError"] = json!({ "message": message, "location": location(file, span) });
+    }
+    if txt.is_empty() {
+        txt.push_str("Check complete, no warnings found.\n");
+    }
+    let status = if list.is_empty() && build_error.is_none() { "0" } else { "1" };
+    reply(v, txt, Some(status))
+}
