@@ -32,75 +32,27 @@ fn hello_builds_runs_and_keeps_the_runtime_contract() {
     let r = e.build(
         &hello_manifest(),
         &ctx,
-        &[
-            "--target",
-            "hello",
-            "--build-arg",
-            &syntax_arg(&e),
-            "--load",
-            "-t",
-            &image,
-        ],
+        &["--target", "hello", "--build-arg", &syntax_arg(&e), "--load", "-t", &image],
     );
     assert!(r.ok, "build failed:\n{}", r.text);
-    assert!(
-        r.text.contains("[hello] check tini in family base-python"),
-        "progress names:\n{}",
-        r.text
-    );
+    assert!(r.text.contains("[hello] check tini in family base-python"), "progress names:\n{}", r.text);
 
     assert_eq!(e.inspect(&image, "{{.Config.User}}"), "10001:10001");
-    assert_eq!(
-        e.inspect(&image, "{{json .Config.Entrypoint}}"),
-        r#"["/usr/bin/tini","--"]"#
-    );
-    assert_eq!(
-        e.inspect(&image, "{{json .Config.Cmd}}"),
-        r#"["python3","/app/app.py"]"#
-    );
-    assert_eq!(
-        e.inspect(&image, "{{json .Config.ExposedPorts}}"),
-        r#"{"18080/tcp":{},"18081/tcp":{}}"#
-    );
+    assert_eq!(e.inspect(&image, "{{json .Config.Entrypoint}}"), r#"["/usr/bin/tini","--"]"#);
+    assert_eq!(e.inspect(&image, "{{json .Config.Cmd}}"), r#"["python3","/app/app.py"]"#);
+    assert_eq!(e.inspect(&image, "{{json .Config.ExposedPorts}}"), r#"{"18080/tcp":{},"18081/tcp":{}}"#);
     assert_eq!(e.inspect(&image, "{{.Config.WorkingDir}}"), "/app");
-    assert!(e
-        .inspect(&image, "{{json .Config.Healthcheck.Test}}")
-        .contains("http://127.0.0.1:18081/health"));
-    assert_eq!(
-        e.inspect(&image, r#"{{index .Config.Labels "health_check_port"}}"#),
-        "18081"
-    );
-    assert_eq!(
-        e.inspect(
-            &image,
-            r#"{{index .Config.Labels "org.opencontainers.image.title"}}"#
-        ),
-        "hello"
-    );
+    assert!(e.inspect(&image, "{{json .Config.Healthcheck.Test}}").contains("http://127.0.0.1:18081/health"));
+    assert_eq!(e.inspect(&image, r#"{{index .Config.Labels "health_check_port"}}"#), "18081");
+    assert_eq!(e.inspect(&image, r#"{{index .Config.Labels "org.opencontainers.image.title"}}"#), "hello");
     let env_list = e.inspect(&image, "{{json .Config.Env}}");
-    assert!(
-        env_list.contains("PYTHONUNBUFFERED=1"),
-        "base image env kept: {env_list}"
-    );
-    assert!(
-        env_list.contains("GREETING=hello from the fleet"),
-        "manifest env added: {env_list}"
-    );
+    assert!(env_list.contains("PYTHONUNBUFFERED=1"), "base image env kept: {env_list}");
+    assert!(env_list.contains("GREETING=hello from the fleet"), "manifest env added: {env_list}");
 
-    let c = Container::start(
-        &e,
-        &format!("fleet-e2e-hello-{}", std::process::id()),
-        &image,
-    );
-    let health = wait_for(Duration::from_secs(30), || {
-        http_get(18081, "/health").ok().filter(|(s, _)| *s == 200)
-    });
-    let (status, body) = health.unwrap_or_else(|| {
-        panic!(
-            "/health never answered 200; logs:\n{}",
-            e.docker_ok(&["logs", &c.name])
-        )
-    });
+    let c = Container::start(&e, &format!("fleet-e2e-hello-{}", std::process::id()), &image);
+    let health = wait_for(Duration::from_secs(30), || http_get(18081, "/health").ok().filter(|(s, _)| *s == 200));
+    let (status, body) =
+        health.unwrap_or_else(|| panic!("/health never answered 200; logs:\n{}", e.docker_ok(&["logs", &c.name])));
     assert_eq!(status, 200);
     let json: serde_json::Value = serde_json::from_str(&body).expect("health body is JSON");
     assert_eq!(json, serde_json::json!({"status": "ok"}));
@@ -108,40 +60,18 @@ fn hello_builds_runs_and_keeps_the_runtime_contract() {
     assert!(greet.contains("\"uid\": 10001"), "{greet}");
 
     let cmdline = e.docker_ok(&["exec", &c.name, "cat", "/proc/1/cmdline"]);
-    assert!(
-        cmdline.starts_with("/usr/bin/tini\0--\0python3"),
-        "PID 1 is {cmdline:?}"
-    );
-    let write_app = fleet_e2e::run(std::process::Command::new(&e.docker).args([
-        "exec",
-        &c.name,
-        "touch",
-        "/app/app.py",
-    ]));
+    assert!(cmdline.starts_with("/usr/bin/tini\0--\0python3"), "PID 1 is {cmdline:?}");
+    let write_app =
+        fleet_e2e::run(std::process::Command::new(&e.docker).args(["exec", &c.name, "touch", "/app/app.py"]));
     assert!(!write_app.ok, "uid 10001 must not write the app files");
     e.docker_ok(&["exec", &c.name, "touch", "/app/data/written-at-runtime"]);
-    let owner = e.docker_ok(&[
-        "exec",
-        &c.name,
-        "stat",
-        "-c",
-        "%u:%g",
-        "/app/app.py",
-        "/app/data/README",
-    ]);
-    assert_eq!(
-        owner.split_whitespace().collect::<Vec<_>>(),
-        ["0:0", "10001:10001"]
-    );
+    let owner = e.docker_ok(&["exec", &c.name, "stat", "-c", "%u:%g", "/app/app.py", "/app/data/README"]);
+    assert_eq!(owner.split_whitespace().collect::<Vec<_>>(), ["0:0", "10001:10001"]);
 
     let healthy = wait_for(Duration::from_secs(60), || {
         (e.inspect(&c.name, "{{.State.Health.Status}}") == "healthy").then_some(())
     });
-    assert!(
-        healthy.is_some(),
-        "container never turned healthy: {}",
-        e.inspect(&c.name, "{{json .State.Health}}")
-    );
+    assert!(healthy.is_some(), "container never turned healthy: {}", e.inspect(&c.name, "{{json .State.Health}}"));
     drop(c);
     let _ = e.docker_ok(&["rmi", "-f", &image]);
 }
@@ -153,36 +83,18 @@ fn syntax_line_selects_the_frontend_like_the_build_arg() {
         let rest: Vec<&str> = t.lines().skip(1).collect();
         format!("# syntax={}\n{}\n", e.frontend, rest.join("\n"))
     });
-    let (a, b) = (
-        format!("fleet-e2e/syntax-a:{}", std::process::id()),
-        format!("fleet-e2e/syntax-b:{}", std::process::id()),
-    );
-    let r = e.build(
-        &dir.0.join("fleet.toml"),
-        &dir.0,
-        &["--target", "hello", "--load", "-t", &a],
-    );
+    let (a, b) =
+        (format!("fleet-e2e/syntax-a:{}", std::process::id()), format!("fleet-e2e/syntax-b:{}", std::process::id()));
+    let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--load", "-t", &a]);
     assert!(r.ok, "build with # syntax= failed:\n{}", r.text);
     let r2 = e.build(
         &dir.0.join("fleet.toml"),
         &dir.0,
-        &[
-            "--target",
-            "hello",
-            "--build-arg",
-            &syntax_arg(&e),
-            "--load",
-            "-t",
-            &b,
-        ],
+        &["--target", "hello", "--build-arg", &syntax_arg(&e), "--load", "-t", &b],
     );
     assert!(r2.ok, "build with BUILDKIT_SYNTAX failed:\n{}", r2.text);
     for f in ["{{json .Config}}", "{{json .RootFS.Layers}}"] {
-        assert_eq!(
-            e.inspect(&a, f),
-            e.inspect(&b, f),
-            "both routes give the same image ({f})"
-        );
+        assert_eq!(e.inspect(&a, f), e.inspect(&b, f), "both routes give the same image ({f})");
     }
     assert_eq!(e.inspect(&a, "{{.Config.User}}"), "10001:10001");
     let _ = e.docker_ok(&["rmi", "-f", &a, &b]);
@@ -231,35 +143,13 @@ fn broken_manifests_fail_at_their_line_through_buildx() {
         let r = e.build(
             &dir.0.join("fleet.toml"),
             &dir.0,
-            &[
-                "--target",
-                "hello",
-                "--build-arg",
-                &syntax_arg(&e),
-                "--load",
-                "-t",
-                &image,
-            ],
+            &["--target", "hello", "--build-arg", &syntax_arg(&e), "--load", "-t", &image],
         );
         assert!(!r.ok, "{tag}: build should fail:\n{}", r.text);
-        assert!(
-            r.text.contains("fleet.toml:"),
-            "{tag}: no file:line in\n{}",
-            r.text
-        );
-        assert!(
-            r.text.contains(line),
-            "{tag}: box without `{line}`:\n{}",
-            r.text
-        );
-        assert!(
-            r.text.contains(msg),
-            "{tag}: message `{msg}` missing:\n{}",
-            r.text
-        );
-        let none = fleet_e2e::run(
-            std::process::Command::new(&e.docker).args(["image", "inspect", &image]),
-        );
+        assert!(r.text.contains("fleet.toml:"), "{tag}: no file:line in\n{}", r.text);
+        assert!(r.text.contains(line), "{tag}: box without `{line}`:\n{}", r.text);
+        assert!(r.text.contains(msg), "{tag}: message `{msg}` missing:\n{}", r.text);
+        let none = fleet_e2e::run(std::process::Command::new(&e.docker).args(["image", "inspect", &image]));
         assert!(!none.ok, "{tag}: a failed build must not leave an image");
     }
 }
@@ -268,43 +158,20 @@ fn broken_manifests_fail_at_their_line_through_buildx() {
 fn unknown_target_lists_the_valid_ones_through_buildx() {
     let Some(e) = env() else { return };
     let ctx = root().join("examples/hello");
-    let r = e.build(
-        &hello_manifest(),
-        &ctx,
-        &["--target", "helo", "--build-arg", &syntax_arg(&e)],
-    );
+    let r = e.build(&hello_manifest(), &ctx, &["--target", "helo", "--build-arg", &syntax_arg(&e)]);
     assert!(!r.ok);
-    assert!(
-        r.text.contains("unknown target `helo`") && r.text.contains("did you mean `hello`?"),
-        "{}",
-        r.text
-    );
+    assert!(r.text.contains("unknown target `helo`") && r.text.contains("did you mean `hello`?"), "{}", r.text);
 }
 
 #[test]
 fn base_without_tini_fails_in_the_check_step_at_the_family_line() {
     let Some(e) = env() else { return };
-    let busybox = std::env::var("FLEET_BUSYBOX_IMAGE")
-        .unwrap_or_else(|_| "localhost:5000/busybox:fleet-test".into());
-    let dir = hello_variant("no-tini", |t| {
-        t.replace("localhost:5000/python:3.11-slim", &busybox)
-    });
-    let r = e.build(
-        &dir.0.join("fleet.toml"),
-        &dir.0,
-        &["--target", "hello", "--build-arg", &syntax_arg(&e)],
-    );
+    let busybox = std::env::var("FLEET_BUSYBOX_IMAGE").unwrap_or_else(|_| "localhost:5000/busybox:fleet-test".into());
+    let dir = hello_variant("no-tini", |t| t.replace("localhost:5000/python:3.11-slim", &busybox));
+    let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax_arg(&e)]);
     assert!(!r.ok, "{}", r.text);
-    assert!(
-        r.text.contains("has no executable /usr/bin/tini"),
-        "{}",
-        r.text
-    );
-    assert!(
-        r.text.contains(">>> family = \"base-python\""),
-        "exec failure points at the manifest:\n{}",
-        r.text
-    );
+    assert!(r.text.contains("has no executable /usr/bin/tini"), "{}", r.text);
+    assert!(r.text.contains(">>> family = \"base-python\""), "exec failure points at the manifest:\n{}", r.text);
 }
 
 #[test]
@@ -312,39 +179,19 @@ fn network_host_and_no_cache_options_are_accepted() {
     let Some(e) = env() else { return };
     let ctx = root().join("examples/hello");
     let mut c = std::process::Command::new(&e.docker);
-    c.args([
-        "buildx",
-        "build",
-        "--progress=plain",
-        "--network=host",
-        "--no-cache",
-        "-f",
-    ])
-    .arg(hello_manifest());
-    c.args(["--target", "hello", "--build-arg", &syntax_arg(&e)])
-        .arg(Path::new(&ctx));
+    c.args(["buildx", "build", "--progress=plain", "--network=host", "--no-cache", "-f"]).arg(hello_manifest());
+    c.args(["--target", "hello", "--build-arg", &syntax_arg(&e)]).arg(Path::new(&ctx));
     let r = fleet_e2e::run(&mut c);
     assert!(r.ok, "{}", r.text);
-    for step in [
-        "[hello] check tini in family base-python",
-        "[hello] copy app/ to /app",
-    ] {
+    for step in ["[hello] check tini in family base-python", "[hello] copy app/ to /app"] {
         assert!(r.text.contains(step), "{step} missing:\n{}", r.text);
-        assert!(
-            !cached(&r.text, step),
-            "--no-cache must re-run `{step}`:\n{}",
-            r.text
-        );
+        assert!(!cached(&r.text, step), "--no-cache must re-run `{step}`:\n{}", r.text);
     }
 }
 
 /// True when plain progress shows the vertex named `step` as CACHED.
 fn cached(progress: &str, step: &str) -> bool {
-    let ids: Vec<&str> = progress
-        .lines()
-        .filter(|l| l.contains(step))
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    ids.iter()
-        .any(|id| progress.lines().any(|l| l.trim() == format!("{id} CACHED")))
+    let ids: Vec<&str> =
+        progress.lines().filter(|l| l.contains(step)).filter_map(|l| l.split_whitespace().next()).collect();
+    ids.iter().any(|id| progress.lines().any(|l| l.trim() == format!("{id} CACHED")))
 }

@@ -30,14 +30,9 @@ pub fn env() -> Option<Env> {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        Some(format!(
-            "no dockerd reachable with `{docker} info` (run hack/dev-env.sh)"
-        ))
+        Some(format!("no dockerd reachable with `{docker} info` (run hack/dev-env.sh)"))
     } else if std::env::var("FLEET_FRONTEND_REF").map_or(true, |r| r.is_empty()) {
-        Some(
-            "FLEET_FRONTEND_REF is not set (hack/test.sh sets it from hack/frontend-image.sh)"
-                .into(),
-        )
+        Some("FLEET_FRONTEND_REF is not set (hack/test.sh sets it from hack/frontend-image.sh)".into())
     } else {
         None
     };
@@ -47,19 +42,13 @@ pub fn env() -> Option<Env> {
             eprintln!("SKIPPED e2e: {p}; run hack/test.sh (or E2E=1 with dockerd up) to run it");
             None
         }
-        None => Some(Env {
-            docker,
-            frontend: std::env::var("FLEET_FRONTEND_REF").unwrap_or_default(),
-        }),
+        None => Some(Env { docker, frontend: std::env::var("FLEET_FRONTEND_REF").unwrap_or_default() }),
     }
 }
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -110,32 +99,16 @@ pub struct Run {
 
 /// Runs `cmd`, capturing everything.
 pub fn run(cmd: &mut Command) -> Run {
-    let out: Output = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Run {
-        ok: out.status.success(),
-        text,
-    }
+    let out: Output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    Run { ok: out.status.success(), text }
 }
 
 impl Env {
     /// `docker buildx build --progress=plain --network=none -f MANIFEST [extra] CONTEXT`.
     pub fn build(&self, manifest: &Path, context: &Path, extra: &[&str]) -> Run {
         let mut c = Command::new(&self.docker);
-        c.args([
-            "buildx",
-            "build",
-            "--progress=plain",
-            "--network=none",
-            "-f",
-        ])
-        .arg(manifest);
+        c.args(["buildx", "build", "--progress=plain", "--network=none", "-f"]).arg(manifest);
         c.args(extra).arg(context);
         run(&mut c)
     }
@@ -149,9 +122,7 @@ impl Env {
 
     /// `docker inspect --format FORMAT NAME`.
     pub fn inspect(&self, name: &str, format: &str) -> String {
-        self.docker_ok(&["inspect", "--format", format, name])
-            .trim()
-            .to_string()
+        self.docker_ok(&["inspect", "--format", format, name]).trim().to_string()
     }
 }
 
@@ -167,10 +138,7 @@ impl<'a> Container<'a> {
     pub fn start(env: &'a Env, name: &str, image: &str) -> Self {
         let _ = run(Command::new(&env.docker).args(["rm", "-f", name]));
         env.docker_ok(&["run", "-d", "--name", name, "--network", "host", image]);
-        Self {
-            name: name.to_string(),
-            env,
-        }
+        Self { name: name.to_string(), env }
     }
 }
 
@@ -188,15 +156,8 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut resp = String::new();
     s.read_to_string(&mut resp)?;
-    let status = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Ok((status, body))
 }
 

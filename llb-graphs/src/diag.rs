@@ -17,14 +17,8 @@ impl SourceFile {
     /// Wraps `text` named `name`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Self {
-            name: name.into(),
-            text,
-            line_starts,
-        }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { name: name.into(), text, line_starts }
     }
 
     /// 1-based line and 1-based column (in characters) of byte `offset`.
@@ -32,11 +26,7 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count())
-            + 1;
+        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
         (line, col)
     }
 
@@ -105,11 +95,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}:{}: {sev}: {}",
-            self.file, self.line, self.col, self.message
-        )?;
+        write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.col, self.message)?;
         if let Some(h) = &self.help {
             write!(f, " ({h})")?;
         }
@@ -146,9 +132,6 @@ mod tests {
     fn display_has_file_line_col_and_help() {
         let f = SourceFile::new("m.toml", "a\nbad = 1\n");
         let d = Diagnostic::error(&f, 2..5, "unknown key `bad`").with_help("did you mean `bar`?");
-        assert_eq!(
-            d.to_string(),
-            "m.toml:2:1: error: unknown key `bad` (did you mean `bar`?)"
-        );
+        assert_eq!(d.to_string(), "m.toml:2:1: error: unknown key `bad` (did you mean `bar`?)");
     }
 }

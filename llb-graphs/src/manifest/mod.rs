@@ -18,30 +18,20 @@ pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
 pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
     let empty = SourceFile::new(name, "");
     if bytes.len() > MAX_MANIFEST_BYTES {
-        let msg = format!(
-            "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
-            bytes.len()
-        );
+        let msg = format!("manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}", bytes.len());
         return Err(Diagnostic::error(&empty, 0..0, msg).into());
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) if text.trim().is_empty() => {
-            Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
-                .with_help(
-                    "a manifest needs at least one [families.NAME] and one [services.NAME] table",
-                )
-                .into())
-        }
+        Ok(text) if text.trim().is_empty() => Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
+            .with_help("a manifest needs at least one [families.NAME] and one [services.NAME] table")
+            .into()),
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {
             // Report at the first bad byte, counting lines in the valid prefix.
             let good = e.valid_up_to();
             let prefix = String::from_utf8_lossy(&bytes[..good]).into_owned();
             let f = SourceFile::new(name, prefix);
-            let msg = format!(
-                "manifest is not valid UTF-8 (byte 0x{:02x} at offset {good})",
-                bytes[good]
-            );
+            let msg = format!("manifest is not valid UTF-8 (byte 0x{:02x} at offset {good})", bytes[good]);
             Err(Diagnostic::error(&f, good..good, msg).into())
         }
     }

@@ -1,17 +1,12 @@
 //! "Did you mean" hints (BuildKit util/suggest: closest name by edit distance).
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word_l = word.to_lowercase();
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(&word_l, &c.to_lowercase()), c))
-        .filter(|(d, c)| {
-            *d <= (c.len().max(word.len()) / 3).max(1) || c.starts_with(word) && word.len() >= 3
-        })
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1) || c.starts_with(word) && word.len() >= 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -35,10 +35,7 @@ fn good_manifest_parses() {
 #[test]
 fn unknown_key_has_location_and_suggestion() {
     let e = one_error(&GOOD.replace("ports =", "prots ="));
-    assert!(
-        e.starts_with("fleet.toml:5:1: error: unknown key `prots`") || e.contains(":9:"),
-        "{e}"
-    );
+    assert!(e.starts_with("fleet.toml:5:1: error: unknown key `prots`") || e.contains(":9:"), "{e}");
     assert!(e.contains("did you mean `ports`?"), "{e}");
 }
 
@@ -51,12 +48,7 @@ fn wrong_type_is_located() {
 #[test]
 fn port_out_of_range() {
     let e = one_error(&GOOD.replace("service = 8080", "service = 70000"));
-    assert!(
-        e.starts_with(
-            "fleet.toml:9:21: error: service `hello`: service port 70000 is out of range"
-        ),
-        "{e}"
-    );
+    assert!(e.starts_with("fleet.toml:9:21: error: service `hello`: service port 70000 is out of range"), "{e}");
 }
 
 #[test]
@@ -64,28 +56,19 @@ fn two_services_on_one_port() {
     let text = format!("{GOOD}\n[services.other]\nfamily = \"base-python\"\nsource = \"app\"\ncommand = [\"x\"]\nports = {{ service = 9000, health = 8080 }}\n");
     let e = one_error(&text);
     assert!(e.contains("fleet.toml:15:"), "{e}");
-    assert!(
-        e.contains("health port 8080 is already the service port of service `hello`"),
-        "{e}"
-    );
+    assert!(e.contains("health port 8080 is already the service port of service `hello`"), "{e}");
 }
 
 #[test]
 fn health_port_equal_to_service_port() {
     let e = one_error(&GOOD.replace("health = 8081", "health = 8080"));
-    assert!(
-        e.contains("health port 8080 equals its service port"),
-        "{e}"
-    );
+    assert!(e.contains("health port 8080 equals its service port"), "{e}");
 }
 
 #[test]
 fn source_escaping_the_context() {
-    for (src, why) in [
-        ("../secrets", "escapes the build context"),
-        ("/etc", "is absolute"),
-        ("app/../../x", "escapes"),
-    ] {
+    for (src, why) in [("../secrets", "escapes the build context"), ("/etc", "is absolute"), ("app/../../x", "escapes")]
+    {
         let e = one_error(&GOOD.replace("source = \"app\"", &format!("source = \"{src}\"")));
         assert!(e.starts_with("fleet.toml:7:10:") && e.contains(why), "{e}");
     }
@@ -94,27 +77,16 @@ fn source_escaping_the_context() {
 #[test]
 fn unknown_family_suggests_the_close_one() {
     let e = one_error(&GOOD.replace("family = \"base-python\"", "family = \"base-pyhton\""));
-    assert!(
-        e.starts_with("fleet.toml:6:10: error: service `hello`: unknown family `base-pyhton`"),
-        "{e}"
-    );
+    assert!(e.starts_with("fleet.toml:6:10: error: service `hello`: unknown family `base-pyhton`"), "{e}");
     assert!(e.contains("did you mean `base-python`?"), "{e}");
 }
 
 #[test]
 fn empty_and_non_utf8_files() {
     let e = source_file("fleet.toml", b"  \n").unwrap_err().to_string();
-    assert!(
-        e.starts_with("fleet.toml:1:1: error: manifest is empty"),
-        "{e}"
-    );
-    let e = source_file("fleet.toml", b"[fleet]\norg = \"\xff\"\n")
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.starts_with("fleet.toml:2:8: error: manifest is not valid UTF-8"),
-        "{e}"
-    );
+    assert!(e.starts_with("fleet.toml:1:1: error: manifest is empty"), "{e}");
+    let e = source_file("fleet.toml", b"[fleet]\norg = \"\xff\"\n").unwrap_err().to_string();
+    assert!(e.starts_with("fleet.toml:2:8: error: manifest is not valid UTF-8"), "{e}");
 }
 
 #[test]
@@ -126,17 +98,12 @@ fn toml_syntax_error_is_located() {
 #[test]
 fn bad_base_reference() {
     let e = one_error(&GOOD.replace("localhost:5000/python:3.11-slim", "Python 3"));
-    assert!(
-        e.starts_with("fleet.toml:3:8:") && e.contains("not a valid image reference"),
-        "{e}"
-    );
+    assert!(e.starts_with("fleet.toml:3:8:") && e.contains("not a valid image reference"), "{e}");
 }
 
 #[test]
 fn several_problems_are_all_reported() {
-    let text = GOOD
-        .replace("service = 8080", "service = 0")
-        .replace("source = \"app\"", "source = \"/abs\"");
+    let text = GOOD.replace("service = 8080", "service = 0").replace("source = \"app\"", "source = \"/abs\"");
     assert_eq!(errors_of(&text).len(), 2);
 }
 
@@ -146,8 +113,8 @@ fn missing_source_dir_is_located() {
     let m = parse(&f).unwrap();
     let d = check_paths(&f, &m, &|_| PathKind::Missing);
     assert_eq!(d.len(), 1);
-    assert!(d[0].to_string().starts_with(
-        "fleet.toml:7:10: error: service `hello`: source directory `app` does not exist"
-    ));
+    assert!(d[0]
+        .to_string()
+        .starts_with("fleet.toml:7:10: error: service `hello`: source directory `app` does not exist"));
     assert!(check_paths(&f, &m, &|_| PathKind::Dir).is_empty());
 }

@@ -15,18 +15,8 @@ pub mod keys {
     /// `[families.NAME]`.
     pub const FAMILY: &[&str] = &["base", "description", "env"];
     /// `[services.NAME]`.
-    pub const SERVICE: &[&str] = &[
-        "family",
-        "source",
-        "command",
-        "ports",
-        "health_path",
-        "env",
-        "writable",
-        "workdir",
-        "description",
-        "labels",
-    ];
+    pub const SERVICE: &[&str] =
+        &["family", "source", "command", "ports", "health_path", "env", "writable", "workdir", "description", "labels"];
     /// `ports = { ... }`.
     pub const PORTS: &[&str] = &["service", "health"];
 }

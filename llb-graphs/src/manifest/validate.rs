@@ -29,17 +29,13 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         check_name(file, name, "family", &mut out);
         let base = fam.get_ref().base.get_ref();
         if let Err(why) = crate::plan::ImageRef::parse(base) {
-            out.push(err(
-                &fam.get_ref().base,
-                format!("family `{}`: base `{base}` {why}", name.get_ref()),
-            ));
+            out.push(err(&fam.get_ref().base, format!("family `{}`: base `{base}` {why}", name.get_ref())));
         }
         check_env(file, &fam.get_ref().env, &mut out);
     }
     if m.services.is_empty() {
         out.push(
-            Diagnostic::error(file, 0..0, "manifest defines no services")
-                .with_help("add a [services.NAME] table"),
+            Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table"),
         );
     }
     let mut ports: BTreeMap<i64, (String, &str)> = BTreeMap::new();
@@ -52,10 +48,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         let fam = s.family.get_ref();
         if !m.families.keys().any(|k| k.get_ref() == fam) {
             let known: Vec<&str> = m.families.keys().map(|k| k.get_ref().as_str()).collect();
-            let mut d = err(
-                &s.family,
-                format!("service `{}`: unknown family `{fam}`", name.get_ref()),
-            );
+            let mut d = err(&s.family, format!("service `{}`: unknown family `{fam}`", name.get_ref()));
             d = match did_you_mean(fam, known.iter().copied()) {
                 Some(sug) => d.with_help(format!("did you mean `{sug}`?")),
                 None if known.is_empty() => d.with_help("no [families.NAME] table is defined"),
@@ -64,14 +57,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(d);
         }
         if let Err(why) = context_path(s.source.get_ref()) {
-            out.push(err(
-                &s.source,
-                format!(
-                    "service `{}`: source `{}` {why}",
-                    name.get_ref(),
-                    s.source.get_ref()
-                ),
-            ));
+            out.push(err(&s.source, format!("service `{}`: source `{}` {why}", name.get_ref(), s.source.get_ref())));
         }
         if s.command.get_ref().is_empty() || s.command.get_ref()[0].get_ref().trim().is_empty() {
             out.push(Diagnostic::error(
@@ -83,13 +69,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         check_ports(file, name.get_ref(), s, &mut ports, &mut out);
         if let Some(p) = &s.health_path {
             if !p.get_ref().starts_with('/') || p.get_ref().chars().any(char::is_whitespace) {
-                out.push(err(
-                    p,
-                    format!(
-                        "health_path `{}` must start with `/` and contain no spaces",
-                        p.get_ref()
-                    ),
-                ));
+                out.push(err(p, format!("health_path `{}` must start with `/` and contain no spaces", p.get_ref())));
             }
         }
         if let Some(w) = &s.workdir {
@@ -100,25 +80,15 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             {
                 out.push(err(
                     w,
-                    format!(
-                        "workdir `{}` must be an absolute path below `/` without `.` or `..`",
-                        w.get_ref()
-                    ),
+                    format!("workdir `{}` must be an absolute path below `/` without `.` or `..`", w.get_ref()),
                 ));
             }
         }
         for w in &s.writable {
-            if let Err(why) = context_path(w.get_ref()).and_then(|p| {
-                if p == "." {
-                    Err("is the whole workdir")
-                } else {
-                    Ok(p)
-                }
-            }) {
-                out.push(err(
-                    w,
-                    format!("writable directory `{}` {why}", w.get_ref()),
-                ));
+            if let Err(why) =
+                context_path(w.get_ref()).and_then(|p| if p == "." { Err("is the whole workdir") } else { Ok(p) })
+            {
+                out.push(err(w, format!("writable directory `{}` {why}", w.get_ref())));
             }
         }
         check_env(file, &s.env, &mut out);
@@ -128,11 +98,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
 }
 
 /// Problems with paths that must exist in the build context.
-pub fn check_paths(
-    file: &SourceFile,
-    m: &Manifest,
-    look: &dyn Fn(&str) -> PathKind,
-) -> Vec<Diagnostic> {
+pub fn check_paths(file: &SourceFile, m: &Manifest, look: &dyn Fn(&str) -> PathKind) -> Vec<Diagnostic> {
     let mut out = vec![];
     for (name, svc) in &m.services {
         let src = &svc.get_ref().source;
@@ -143,15 +109,9 @@ pub fn check_paths(
             PathKind::Dir => continue,
             PathKind::Missing => "does not exist in the build context",
             PathKind::File => "is a file; it must be a directory",
-            PathKind::Symlink => {
-                "is (or passes through) a symlink; BuildKit sends links, not their targets"
-            }
+            PathKind::Symlink => "is (or passes through) a symlink; BuildKit sends links, not their targets",
         };
-        let msg = format!(
-            "service `{}`: source directory `{}` {problem}",
-            name.get_ref(),
-            src.get_ref()
-        );
+        let msg = format!("service `{}`: source directory `{}` {problem}", name.get_ref(), src.get_ref());
         out.push(Diagnostic::error(file, src.span(), msg));
     }
     out
@@ -160,10 +120,7 @@ pub fn check_paths(
 /// Normalises a path that must stay inside the build context: relative, no `..`, `./` folded.
 /// Returns `.` for the context root.
 pub fn context_path(p: &str) -> Result<String, &'static str> {
-    if p.starts_with('/')
-        || p.starts_with('\\')
-        || p.contains(':') && p.len() > 1 && p.as_bytes()[1] == b':'
-    {
+    if p.starts_with('/') || p.starts_with('\\') || p.contains(':') && p.len() > 1 && p.as_bytes()[1] == b':' {
         return Err("is absolute; it must be relative to the build context");
     }
     let mut parts = vec![];
@@ -175,20 +132,16 @@ pub fn context_path(p: &str) -> Result<String, &'static str> {
             c => parts.push(c),
         }
     }
-    Ok(if parts.is_empty() {
-        ".".into()
-    } else {
-        parts.join("/")
-    })
+    Ok(if parts.is_empty() { ".".into() } else { parts.join("/") })
 }
 
 fn check_name(file: &SourceFile, name: &SString, what: &str, out: &mut Vec<Diagnostic>) {
     let n = name.get_ref();
     let ok = n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !ok {
-        let msg = format!("{what} name `{n}` must start with a letter or digit and use only letters, digits, `-`, `_`, `.`");
+        let msg =
+            format!("{what} name `{n}` must start with a letter or digit and use only letters, digits, `-`, `_`, `.`");
         out.push(Diagnostic::error(file, name.span(), msg));
     }
 }
@@ -196,17 +149,10 @@ fn check_name(file: &SourceFile, name: &SString, what: &str, out: &mut Vec<Diagn
 fn check_env(file: &SourceFile, env: &BTreeMap<SString, SString>, out: &mut Vec<Diagnostic>) {
     for k in env.keys() {
         let n = k.get_ref();
-        let ok = n
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let ok = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
-            out.push(Diagnostic::error(
-                file,
-                k.span(),
-                format!("environment variable name `{n}` is not valid"),
-            ));
+            out.push(Diagnostic::error(file, k.span(), format!("environment variable name `{n}` is not valid")));
         }
     }
 }
@@ -223,21 +169,19 @@ fn check_ports<'m>(
         let v = *port.get_ref();
         let d = |msg: String| Diagnostic::error(file, port.span(), msg);
         if !(1..=65535).contains(&v) {
-            out.push(d(format!(
-                "service `{name}`: {kind} port {v} is out of range (1-65535)"
-            )));
+            out.push(d(format!("service `{name}`: {kind} port {v} is out of range (1-65535)")));
             continue;
         }
         if let Some((other, other_kind)) = seen.get(&v) {
             if other == name {
                 out.push(
-                    d(format!(
-                        "service `{name}`: health port {v} equals its service port"
-                    ))
-                    .with_help("give /health its own port"),
+                    d(format!("service `{name}`: health port {v} equals its service port"))
+                        .with_help("give /health its own port"),
                 );
             } else {
-                out.push(d(format!("service `{name}`: {kind} port {v} is already the {other_kind} port of service `{other}`")));
+                out.push(d(format!(
+                    "service `{name}`: {kind} port {v} is already the {other_kind} port of service `{other}`"
+                )));
             }
             continue;
         }
