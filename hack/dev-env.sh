@@ -3,15 +3,19 @@
 #   - dockerd 26.1 + buildx 0.13 + containerd 1.7 from trixie (apt pin 100, `pkg/trixie` installs),
 #     started without systemd, with no bridge network;
 #   - a plain-HTTP registry listening only on 127.0.0.1:5000;
-#   - localhost:5000/python:3.11-slim (debootstrap, no registry pull) and
-#     localhost:5000/busybox:fleet-test (busybox-static, no tini).
+#   - arm64 emulation: Debian's qemu-user-static, binfmt_misc mounted, the qemu-aarch64 handler
+#     registered with the F (fix-binary) flag so it also works inside containers and BuildKit;
+#   - localhost:5000/python:3.11-slim (debootstrap, no registry pull),
+#     localhost:5000/busybox:fleet-test (busybox-static, no tini) and
+#     localhost:5000/busybox-tini:multi (linux/amd64 + linux/arm64 index; hack/multiarch-base.sh).
 # Idempotent: every step checks state first, so a re-run on a prepared host takes seconds.
 # Facts and measurements: shared docs dev-environment.md.
 #
 # Environment:
 #   FLEET_IMAGE_STORE=containerd|classic  dockerd image store (default containerd); switching
 #                                         rewrites daemon.json and restarts dockerd
-#   FLEET_REBUILD_BASE=1                  re-run debootstrap and re-push the python base image
+#   FLEET_REBUILD_BASE=1                  re-run debootstrap and re-push the python base image;
+#                                         also rebuild and re-push busybox-tini:multi
 #   FLEET_STATE_DIR=DIR                   pid files, logs, rootfs cache (default /var/lib/fleet-dev)
 #   DOCKER=PATH                           docker CLI (default /usr/bin/docker, Debian's docker-cli)
 set -euo pipefail
@@ -45,10 +49,14 @@ REGISTRY_PID=$FLEET_STATE_DIR/registry.pid
 REGISTRY_LOG=$FLEET_STATE_DIR/registry.log
 REGISTRY_CONF_SUM=$FLEET_STATE_DIR/registry.conf.sha256
 ROOTFS_DIR=$FLEET_STATE_DIR/rootfs
+BINFMT_DIR=/proc/sys/fs/binfmt_misc
+QEMU_AARCH64=$BINFMT_DIR/qemu-aarch64
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Packages, and the installed version each needs (glob; empty = any).
 PKGS_TRIXIE=(docker.io docker-cli docker-buildx containerd)
-PKGS_BOOKWORM=(docker-registry debootstrap busybox-static ca-certificates curl jq)
+PKGS_BOOKWORM=(docker-registry debootstrap busybox-static ca-certificates curl jq
+  qemu-user-static binfmt-support)
 declare -A PKG_VERSION=([docker.io]='26.1.*' [docker-cli]='26.1.*' [docker-buildx]='0.13.*' [containerd]='1.7.*')
 
 mkdir -p "$FLEET_STATE_DIR" "$ROOTFS_DIR"
@@ -74,46 +82,6 @@ trap 'exit 143' TERM
 cleanup
 
 # --- apt -------------------------------------------------------------------------------------
-
-# Print the URI of the Debian mirror apt already uses for bookworm: the first enabled `deb` entry
-# whose suites include exactly `bookworm`, skipping the security archive and repositories signed by
-# another key (nodesource, google, docker.com, ...).
-debian_mirror() {
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f && $f != "$TRIXIE_SOURCES" ]] || continue
-    uri=$(awk 'BEGIN { RS = ""; FS = "\n" }
-      {
-        types = uris = suites = signed = ""; enabled = "yes"
-        for (i = 1; i <= NF; i++) {
-          if ($i ~ /^[ \t]*#/ || !match($i, /^[A-Za-z-]+:/)) continue
-          k = tolower(substr($i, 1, RLENGTH - 1)); v = substr($i, RLENGTH + 1)
-          gsub(/^[ \t]+|[ \t]+$/, "", v)
-          if (k == "types") types = v; else if (k == "uris") uris = v
-          else if (k == "suites") suites = v; else if (k == "signed-by") signed = v
-          else if (k == "enabled") enabled = tolower(v)
-        }
-        if (enabled == "no" || (" " types " ") !~ / deb /) next
-        if ((" " suites " ") !~ / bookworm /) next
-        if (signed != "" && signed !~ /debian-archive/) next
-        n = split(uris, u, /[ \t]+/)
-        for (j = 1; j <= n; j++) if (u[j] !~ /security/) { print u[j]; exit }
-      }' "$f")
-    [[ -z $uri ]] || { printf '%s\n' "${uri%/}"; return; }
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    uri=$(awk '/^[ \t]*deb[ \t]/ {
-        opts = ""
-        if (match($0, /\[[^]]*\]/)) { opts = substr($0, RSTART, RLENGTH); sub(/\[[^]]*\]/, "") }
-        if ($3 != "bookworm" || $2 ~ /security/) next
-        if (opts ~ /signed-by=/ && opts !~ /debian-archive/) next
-        print $2; exit
-      }' "$f")
-    [[ -z $uri ]] || { printf '%s\n' "${uri%/}"; return; }
-  done
-  return 1
-}
 
 # Print the apt-get install arguments for the packages that are missing or installed at an
 # unexpected version: `pkg/trixie` for the trixie ones.
@@ -254,6 +222,50 @@ ensure_dockerd() {
   start_dockerd
   why=$(dockerd_problem)
   [[ -z $why ]] || die "dockerd started but is unusable: $why"
+}
+
+# --- arm64 emulation -------------------------------------------------------------------------
+
+# Print the flags of the qemu-aarch64 binfmt_misc handler ("-" for none) when it is registered and
+# enabled; fail otherwise.
+aarch64_handler_flags() {
+  [[ -f $QEMU_AARCH64 && $(head -n 1 "$QEMU_AARCH64") == enabled ]] || return 1
+  awk '$1 == "flags:" { f = $2 } END { print (f == "" ? "-" : f) }' "$QEMU_AARCH64"
+}
+
+# Debian's qemu-user-static registers its handlers with `fix_binary yes` (flag F): the kernel opens
+# the interpreter once, at registration, so arm64 binaries also run inside containers and BuildKit
+# steps whose root filesystem has no /usr/libexec/qemu-binfmt. binfmt_misc is global to the kernel
+# (here: the machine), not per container.
+ensure_arm64_emulation() {
+  local flags
+  if ! mountpoint -q "$BINFMT_DIR"; then
+    log "mounting binfmt_misc on $BINFMT_DIR"
+    mount -t binfmt_misc binfmt_misc "$BINFMT_DIR" ||
+      die "cannot mount binfmt_misc on $BINFMT_DIR (needs root in the initial mount namespace of a privileged host/VM)"
+  fi
+  if flags=$(aarch64_handler_flags) && [[ $flags == *F* ]]; then
+    log "qemu-aarch64 binfmt handler already registered (flags: $flags)"
+  else
+    if [[ -e $QEMU_AARCH64 ]]; then
+      log "removing the qemu-aarch64 binfmt handler ($(head -n 1 "$QEMU_AARCH64"), flags: ${flags:-?}): no F flag"
+      echo -1 >"$QEMU_AARCH64"
+    fi
+    log "update-binfmts --enable qemu-aarch64"
+    update-binfmts --enable qemu-aarch64 ||
+      die "update-binfmts --enable qemu-aarch64 failed (is qemu-user-static installed?)"
+    flags=$(aarch64_handler_flags) || die "qemu-aarch64 binfmt handler not registered after update-binfmts"
+    [[ $flags == *F* ]] || die "qemu-aarch64 binfmt handler has flags '$flags', want F (fix-binary)"
+    log "qemu-aarch64 binfmt handler registered (flags: $flags)"
+  fi
+  # Smoke test with the static arm64 busybox that hack/multiarch-base.sh unpacks (absent on the
+  # first run; multiarch-base.sh then checks it, on the host and in a container, right after).
+  local arm64_busybox=$ROOTFS_DIR/busybox-tini-arm64/bin/busybox out
+  if [[ -x $arm64_busybox ]]; then
+    out=$("$arm64_busybox" uname -m 2>&1) || true
+    [[ $out == aarch64 ]] || die "arm64 busybox does not run under emulation: $arm64_busybox uname -m gave '$out'"
+    log "arm64 static busybox runs: uname -m = $out"
+  fi
 }
 
 # --- registry --------------------------------------------------------------------------------
@@ -424,6 +436,12 @@ ensure_busybox_image() {
   push_image "$ref"
 }
 
+# Multi-arch stand-in base (linux/amd64 + linux/arm64 index), built from Debian .debs.
+ensure_multiarch_base() {
+  FLEET_LOG_PREFIX=$FLEET_LOG_PREFIX FLEET_REBUILD_BASE=$FLEET_REBUILD_BASE \
+    bash "$HACK_DIR/multiarch-base.sh" 9>&-
+}
+
 # --- summary ---------------------------------------------------------------------------------
 
 summary() {
@@ -457,11 +475,15 @@ ensure_dockerd
 "$DOCKER" buildx version >/dev/null 2>&1 ||
   die "'$DOCKER buildx version' failed; is docker-buildx installed in /usr/libexec/docker/cli-plugins?"
 
+step "arm64 emulation (qemu-user-static, binfmt_misc)"
+ensure_arm64_emulation
+
 step "registry"
 ensure_registry
 
 step "images"
 ensure_base_image
 ensure_busybox_image
+ensure_multiarch_base
 
 summary

@@ -15,7 +15,10 @@ FLEET_REGISTRY=${FLEET_REGISTRY:-localhost:5000}   # image reference prefix
 FLEET_REGISTRY_URL=${FLEET_REGISTRY_URL:-http://127.0.0.1:5000}
 FLEET_BASE_IMAGE=${FLEET_BASE_IMAGE:-$FLEET_REGISTRY/python:3.11-slim}
 FLEET_BUSYBOX_IMAGE=${FLEET_BUSYBOX_IMAGE:-$FLEET_REGISTRY/busybox:fleet-test}
-export DOCKER FLEET_STATE_DIR FLEET_REGISTRY FLEET_REGISTRY_URL FLEET_BASE_IMAGE FLEET_BUSYBOX_IMAGE
+# OCI image index, linux/amd64 + linux/arm64: busybox-static + tini (hack/multiarch-base.sh).
+FLEET_MULTIARCH_IMAGE=${FLEET_MULTIARCH_IMAGE:-$FLEET_REGISTRY/busybox-tini:multi}
+export DOCKER FLEET_STATE_DIR FLEET_REGISTRY FLEET_REGISTRY_URL FLEET_BASE_IMAGE FLEET_BUSYBOX_IMAGE \
+  FLEET_MULTIARCH_IMAGE
 
 # Log prefix: the calling script's name without extension, e.g. [dev-env].
 FLEET_LOG_PREFIX=${FLEET_LOG_PREFIX:-$(basename "${BASH_SOURCE[1]:-$0}" .sh)}
@@ -80,6 +83,46 @@ registry_has() {
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
     "$FLEET_REGISTRY_URL/v2/$repo/manifests/$tag"
+}
+
+# Print the URI of the Debian mirror apt already uses for bookworm: the first enabled `deb` entry
+# whose suites include exactly `bookworm`, skipping the security archive and repositories signed by
+# another key (nodesource, google, docker.com, ...).
+debian_mirror() {
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f && $f != */fleet-trixie.sources ]] || continue
+    uri=$(awk 'BEGIN { RS = ""; FS = "\n" }
+      {
+        types = uris = suites = signed = ""; enabled = "yes"
+        for (i = 1; i <= NF; i++) {
+          if ($i ~ /^[ \t]*#/ || !match($i, /^[A-Za-z-]+:/)) continue
+          k = tolower(substr($i, 1, RLENGTH - 1)); v = substr($i, RLENGTH + 1)
+          gsub(/^[ \t]+|[ \t]+$/, "", v)
+          if (k == "types") types = v; else if (k == "uris") uris = v
+          else if (k == "suites") suites = v; else if (k == "signed-by") signed = v
+          else if (k == "enabled") enabled = tolower(v)
+        }
+        if (enabled == "no" || (" " types " ") !~ / deb /) next
+        if ((" " suites " ") !~ / bookworm /) next
+        if (signed != "" && signed !~ /debian-archive/) next
+        n = split(uris, u, /[ \t]+/)
+        for (j = 1; j <= n; j++) if (u[j] !~ /security/) { print u[j]; exit }
+      }' "$f")
+    [[ -z $uri ]] || { printf '%s\n' "${uri%/}"; return; }
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f $f ]] || continue
+    uri=$(awk '/^[ \t]*deb[ \t]/ {
+        opts = ""
+        if (match($0, /\[[^]]*\]/)) { opts = substr($0, RSTART, RLENGTH); sub(/\[[^]]*\]/, "") }
+        if ($3 != "bookworm" || $2 ~ /security/) next
+        if (opts ~ /signed-by=/ && opts !~ /debian-archive/) next
+        print $2; exit
+      }' "$f")
+    [[ -z $uri ]] || { printf '%s\n' "${uri%/}"; return; }
+  done
+  return 1
 }
 
 # write_if_changed PATH: write stdin to PATH only when the content differs.
