@@ -2,6 +2,9 @@
 # Runs every test: unit, golden, CLI and end-to-end (through real dockerd + buildx).
 # With dockerd up (hack/dev-env.sh) it builds and pushes the frontend image first and runs the
 # e2e tests with E2E=1; under CI=true a missing dockerd is an error, never a silent skip.
+# Then, unless FLEET_SKIP_CLASSIC=1, it switches dockerd to the classic image store, whose BuildKit
+# does not list the `mergeop` cap, runs the runtime-contract e2e test there (the copy fallback),
+# and switches back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=hack/lib.sh
@@ -17,3 +20,10 @@ else
   warn "dockerd not reachable: e2e tests will be skipped"
 fi
 cargo test --workspace --locked "$@"
+
+if [[ ${E2E:-} == 1 && ${FLEET_SKIP_CLASSIC:-} != 1 ]]; then
+  log "classic image store: the copy fallback when BuildKit lacks the mergeop cap"
+  trap 'FLEET_IMAGE_STORE=containerd hack/dev-env.sh >&2' EXIT
+  FLEET_IMAGE_STORE=classic hack/dev-env.sh >&2
+  cargo test --locked -p fleet-e2e --test e2e hello_builds_runs_and_keeps_the_runtime_contract
+fi

@@ -27,6 +27,7 @@ fn syntax_arg(e: &Env) -> String {
 #[test]
 fn hello_builds_runs_and_keeps_the_runtime_contract() {
     let Some(e) = env() else { return };
+    let _daemon = fleet_e2e::shared();
     let image = format!("fleet-e2e/hello:{}", std::process::id());
     let ctx = root().join("examples/hello");
     let r = e.build(
@@ -36,6 +37,11 @@ fn hello_builds_runs_and_keeps_the_runtime_contract() {
     );
     assert!(r.ok, "build failed:\n{}", r.text);
     assert!(r.text.contains("[hello] check tini in family base-python"), "progress names:\n{}", r.text);
+    // Caps decide the runtime stage: the containerd store lists `mergeop`, the classic one does
+    // not (hack/test.sh runs this test once more under the classic store).
+    let driver = e.docker_ok(&["info", "--format", "{{.Driver}}"]);
+    let step = if driver.trim() == "overlay2" { "[hello] copy app onto base" } else { "[hello] merge app onto base" };
+    assert!(r.text.contains(step), "driver {driver}: expected `{step}`:\n{}", r.text);
 
     assert_eq!(e.inspect(&image, "{{.Config.User}}"), "10001:10001");
     assert_eq!(e.inspect(&image, "{{json .Config.Entrypoint}}"), r#"["/usr/bin/tini","--"]"#);
@@ -79,6 +85,7 @@ fn hello_builds_runs_and_keeps_the_runtime_contract() {
 #[test]
 fn syntax_line_selects_the_frontend_like_the_build_arg() {
     let Some(e) = env() else { return };
+    let _daemon = fleet_e2e::shared();
     let dir = hello_variant("syntax", |t| {
         let rest: Vec<&str> = t.lines().skip(1).collect();
         format!("# syntax={}\n{}\n", e.frontend, rest.join("\n"))
@@ -104,6 +111,7 @@ fn syntax_line_selects_the_frontend_like_the_build_arg() {
 #[test]
 fn broken_manifests_fail_at_their_line_through_buildx() {
     let Some(e) = env() else { return };
+    let _daemon = fleet_e2e::shared();
     type Edit = fn(String) -> String;
     let cases: &[(&str, Edit, &str, &str)] = &[
         (
@@ -157,6 +165,7 @@ fn broken_manifests_fail_at_their_line_through_buildx() {
 #[test]
 fn unknown_target_lists_the_valid_ones_through_buildx() {
     let Some(e) = env() else { return };
+    let _daemon = fleet_e2e::shared();
     let ctx = root().join("examples/hello");
     let r = e.build(&hello_manifest(), &ctx, &["--target", "helo", "--build-arg", &syntax_arg(&e)]);
     assert!(!r.ok);
@@ -166,6 +175,7 @@ fn unknown_target_lists_the_valid_ones_through_buildx() {
 #[test]
 fn base_without_tini_fails_in_the_check_step_at_the_family_line() {
     let Some(e) = env() else { return };
+    let _daemon = fleet_e2e::shared();
     let busybox = std::env::var("FLEET_BUSYBOX_IMAGE").unwrap_or_else(|_| "localhost:5000/busybox:fleet-test".into());
     let dir = hello_variant("no-tini", |t| t.replace("localhost:5000/python:3.11-slim", &busybox));
     let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax_arg(&e)]);
@@ -177,6 +187,7 @@ fn base_without_tini_fails_in_the_check_step_at_the_family_line() {
 #[test]
 fn network_host_and_no_cache_options_are_accepted() {
     let Some(e) = env() else { return };
+    let _daemon = fleet_e2e::shared();
     let ctx = root().join("examples/hello");
     let mut c = std::process::Command::new(&e.docker);
     c.args(["buildx", "build", "--progress=plain", "--network=host", "--no-cache", "-f"]).arg(hello_manifest());

@@ -51,6 +51,18 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+static DAEMON: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held by tests that only build: many at once.
+pub fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    DAEMON.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Held by tests that prune the build cache: alone, so they cannot disturb other builds.
+pub fn exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    DAEMON.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 

@@ -110,3 +110,48 @@ fn every_example_manifest_is_valid() {
         }
     }
 }
+
+#[test]
+fn reordering_tables_keeps_every_op_byte_identical() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/two-services");
+    let text = std::fs::read_to_string(dir.join("fleet.toml")).unwrap();
+    // Same meaning, other order: services before families, keys inside tables shuffled.
+    let (families, services) = text.split_at(text.find("[services.api]").unwrap());
+    let mut shuffled = String::new();
+    for block in services.split("\n\n").chain(std::iter::once(families)) {
+        let mut lines: Vec<&str> = block.lines().filter(|l| !l.is_empty()).collect();
+        if lines.len() > 2 {
+            lines[1..].reverse();
+        }
+        shuffled.push_str(&lines.join("\n"));
+        shuffled.push_str("\n\n");
+    }
+    assert_ne!(shuffled, text);
+    let ops = |t: &str, target: &str| -> Vec<Vec<u8>> {
+        let f = SourceFile::new("fleet.toml", t);
+        let m = manifest::parse(&f).unwrap_or_else(|d| panic!("{d}\n{t}"));
+        let p = plan::plan_service(&f, &m, Some(target)).unwrap();
+        let base = ResolvedImage::unresolved(p.family.base.value.clone());
+        let l = lower_service(&f, &p, &base, &LowerOptions::default()).unwrap();
+        l.state.marshal(&MarshalOptions::default()).unwrap().definition.def
+    };
+    for target in ["api", "worker"] {
+        let first = ops(&text, target);
+        for _ in 0..100 {
+            assert_eq!(ops(&text, target), first);
+        }
+        assert_eq!(ops(&shuffled, target), first, "{target}: reordering changed the ops");
+    }
+}
+
+#[test]
+fn cuda_families_refuse_other_platforms_at_the_cuda_line() {
+    let text = "[families.gpu]\nbase = \"nvidia/cuda:12.1.1-runtime-ubuntu22.04\"\ncuda = \"12.1\"\n\n[services.llm]\nfamily = \"gpu\"\nsource = \"app\"\ncommand = [\"x\"]\nports = { service = 1, health = 2 }\n";
+    let f = SourceFile::new("fleet.toml", text);
+    let m = manifest::parse(&f).unwrap();
+    let p = plan::plan_service(&f, &m, Some("llm")).unwrap();
+    let arm = llb_graphs::llb::Platform::parse("linux/arm64").unwrap();
+    let err = plan::check_platform(&f, &p, &arm).unwrap_err().to_string();
+    assert!(err.starts_with("fleet.toml:3:8: error: service `llm`: family `gpu` is a CUDA 12.1 family"), "{err}");
+    assert!(plan::check_platform(&f, &p, &llb_graphs::llb::Platform::linux_amd64()).is_ok());
+}

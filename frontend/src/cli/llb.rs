@@ -59,6 +59,10 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         return Ok(1);
     };
     let platform = Platform::parse(&args.platform).with_context(|| format!("bad --platform {:?}", args.platform))?;
+    if let Err(d) = plan::check_platform(&l.file, &plan, &platform) {
+        load::print(&d);
+        return Ok(1);
+    }
     let opts = LowerOptions { platform, merge_op: !args.no_merge, ..Default::default() };
     let base = ResolvedImage::unresolved(plan.family.base.value.clone());
     let lowered = lower::lower_service(&l.file, &plan, &base, &opts)?;

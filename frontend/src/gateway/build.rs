@@ -44,6 +44,9 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
         warn_lint(client, &loaded, &lint::lint(file, &m)).await;
     }
     let platforms = if opts.platforms.is_empty() { vec![default_platform()] } else { opts.platforms.clone() };
+    for p in &platforms {
+        plan::check_platform(file, &plan, p).map_err(|d| errors::from_diagnostics(file, &d))?;
+    }
     let lower_opts = lower_options(opts, &caps, &plan.name);
     check_source_dir(client, file, &plan, &lower_opts).await?;
     let mut built = vec![];

@@ -65,7 +65,7 @@ pub(super) fn lower_base(cx: &Cx<'_>, base: &ResolvedImage) -> State {
         BaseSource::Image(r) => ImageSource {
             reference: r.to_string(),
             resolve_mode: cx.opts.image_resolve_mode.clone(),
-            meta: cx.meta(format!("base image {written}"), span),
+            meta: cx.meta(format!("base image {}", base.reference), span),
         }
         .state(&cx.opts.platform),
         BaseSource::OciLayout { reference, store, session } => OciLayoutSource {

@@ -13,7 +13,7 @@ pub mod keys {
     /// `[fleet]`.
     pub const FLEET: &[&str] = &["org", "registry", "python", "source", "description"];
     /// `[families.NAME]`.
-    pub const FAMILY: &[&str] = &["base", "description", "env"];
+    pub const FAMILY: &[&str] = &["base", "description", "env", "cuda"];
     /// `[services.NAME]`.
     pub const SERVICE: &[&str] =
         &["family", "source", "command", "ports", "health_path", "env", "writable", "workdir", "description", "labels"];
@@ -66,6 +66,8 @@ pub struct Family {
     /// Environment added to every service of the family.
     #[serde(default)]
     pub env: BTreeMap<SString, SString>,
+    /// CUDA version of a GPU family (e.g. `"12.1"`); such families build for linux/amd64 only.
+    pub cuda: Option<SString>,
 }
 
 /// `[services.NAME]`.

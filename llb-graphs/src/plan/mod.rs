@@ -38,6 +38,8 @@ pub struct FamilyPlan {
     pub base_written: String,
     /// Family environment.
     pub env: BTreeMap<String, String>,
+    /// CUDA version of a GPU family, with the span of the `cuda` key's value.
+    pub cuda: Option<At<String>>,
     /// The whole `[families.NAME]` table.
     pub span: Range<usize>,
 }
@@ -75,6 +77,24 @@ pub struct ServicePlan {
     pub repo_url: Option<String>,
     /// Description.
     pub description: Option<String>,
+}
+
+/// Refuses platforms a service cannot be built for: GPU (CUDA) families exist for linux/amd64
+/// only, since the CUDA base images and cu121 wheels are x86_64 builds.
+pub fn check_platform(file: &SourceFile, plan: &ServicePlan, platform: &crate::llb::Platform) -> Result<(), Diagnostics> {
+    match &plan.family.cuda {
+        Some(cuda) if platform.id() != "linux/amd64" => {
+            let msg = format!(
+                "service `{}`: family `{}` is a CUDA {} family, which builds for linux/amd64 only, not {}",
+                plan.name,
+                plan.family.name,
+                cuda.value,
+                platform.id()
+            );
+            Err(Diagnostic::error(file, cuda.span.clone(), msg).with_help("drop that --platform for this target").into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Names of all build targets, sorted.
@@ -117,6 +137,7 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         name: fkey.get_ref().clone(),
         base: At { value: base, span: fam.get_ref().base.span() },
         base_written: fam.get_ref().base.get_ref().clone(),
+        cuda: fam.get_ref().cuda.as_ref().map(|c| At { value: c.get_ref().clone(), span: c.span() }),
         env: fam.get_ref().env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
         span: fam.span(),
     };

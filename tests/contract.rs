@@ -1,0 +1,188 @@
+//! End-to-end: the BuildKit frontend contract through real buildx — subrequests, named contexts,
+//! multi-platform, cache export/import, warnings and reproducible images.
+
+use std::path::Path;
+use std::process::Command;
+
+use fleet_e2e::{copy_tree, env, exclusive, root, run, shared, Env, TempDir};
+
+fn hello() -> (std::path::PathBuf, std::path::PathBuf) {
+    (root().join("examples/hello/fleet.toml"), root().join("examples/hello"))
+}
+
+fn syntax(e: &Env) -> String {
+    format!("BUILDKIT_SYNTAX={}", e.frontend)
+}
+
+/// A copy of examples/hello with `fleet.toml` rewritten by `edit`.
+fn variant(tag: &str, edit: impl FnOnce(String) -> String) -> TempDir {
+    let dir = TempDir::new(tag);
+    copy_tree(&root().join("examples/hello"), &dir.0);
+    let text = std::fs::read_to_string(root().join("examples/hello/fleet.toml")).expect("read");
+    std::fs::write(dir.0.join("fleet.toml"), edit(text)).expect("write");
+    dir
+}
+
+/// `BUILDX_EXPERIMENTAL=1 docker buildx build --print=WHAT ...` (buildx 0.13 hides --print).
+fn print(e: &Env, what: &str, manifest: &Path, ctx: &Path) -> String {
+    let mut c = Command::new(&e.docker);
+    c.env("BUILDX_EXPERIMENTAL", "1").args(["buildx", "build", "--network=none", &format!("--print={what}"), "-f"]);
+    c.arg(manifest).args(["--target", "hello", "--build-arg", &syntax(e)]).arg(ctx);
+    let r = run(&mut c);
+    assert!(r.ok, "--print={what} failed:\n{}", r.text);
+    r.text
+}
+
+#[test]
+fn print_outline_targets_lint_and_describe_are_answered_by_the_frontend() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let (m, ctx) = hello();
+    let outline = print(&e, "outline", &m, &ctx);
+    assert!(outline.contains("TARGET:") && outline.contains("hello") && outline.contains("REVISION"), "{outline}");
+    let targets = print(&e, "targets", &m, &ctx);
+    assert!(targets.contains("hello (default)"), "{targets}");
+    let describe = print(&e, "subrequests.describe", &m, &ctx);
+    for name in ["outline", "targets", "lint", "subrequests.describe"] {
+        assert!(describe.contains(name), "{describe}");
+    }
+    assert!(!describe.contains("docker/dockerfile"), "no fallback to the Dockerfile frontend:\n{describe}");
+    let clean = print(&e, "lint", &m, &ctx);
+    assert!(clean.contains("no warnings found"), "{clean}");
+    let dir = variant("lint", |t| t.replace("[services.hello]", "[families.spare]\nbase = \"python\"\n\n[services.hello]"));
+    let found = print(&e, "lint", &dir.0.join("fleet.toml"), &dir.0);
+    assert!(found.contains("FloatingBaseReference: fleet.toml:16:8: warning"), "{found}");
+    assert!(found.contains("UnusedFamily: fleet.toml:15:11: warning"), "{found}");
+}
+
+#[test]
+fn lint_findings_show_as_build_warnings() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = variant("warn", |t| t.replace("[services.hello]", "[families.spare]\nbase = \"localhost:5000/python:3.11-slim\"\n\n[services.hello]"));
+    let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax(&e)]);
+    assert!(r.ok, "{}", r.text);
+    assert!(r.text.contains("1 warning found") && r.text.contains("UnusedFamily: family `spare`"), "{}", r.text);
+}
+
+#[test]
+fn named_contexts_replace_the_family_base() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let (m, ctx) = hello();
+    // docker-image: a base without tini proves the override was used (the check step fails).
+    let busybox = std::env::var("FLEET_BUSYBOX_IMAGE").unwrap_or_else(|_| "localhost:5000/busybox:fleet-test".into());
+    let ctx_arg = format!("localhost:5000/python:3.11-slim=docker-image://{busybox}");
+    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-context", &ctx_arg]);
+    assert!(!r.ok && r.text.contains("busybox") && r.text.contains("has no executable /usr/bin/tini"), "{}", r.text);
+    // oci-layout: the hello image itself, exported as a layout, becomes the base.
+    let layout = TempDir::new("layout");
+    let dest = format!("type=oci,tar=false,dest={}", layout.0.join("l").display());
+    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "-o", &dest]);
+    assert!(r.ok, "{}", r.text);
+    let ctx_arg = format!("base-python=oci-layout://{}", layout.0.join("l").display());
+    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-context", &ctx_arg]);
+    assert!(r.ok, "{}", r.text);
+    assert!(r.text.contains("from OCI layout"), "{}", r.text);
+}
+
+/// The manifest digests of an OCI tarball's index (one per platform, attestations left out).
+fn oci_platforms(tar: &Path) -> Vec<(String, String)> {
+    let dir = TempDir::new("untar");
+    let ok = Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(&dir.0).status().is_ok_and(|s| s.success());
+    assert!(ok, "untar {}", tar.display());
+    let read = |p: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json") };
+    let mut idx = read(&dir.0.join("index.json"));
+    // The exporter may wrap the platform index in a top-level index.
+    if idx["manifests"][0]["mediaType"].as_str().is_some_and(|m| m.contains("index")) {
+        let d = idx["manifests"][0]["digest"].as_str().expect("digest").replace("sha256:", "");
+        idx = read(&dir.0.join("blobs/sha256").join(d));
+    }
+    let mut out: Vec<(String, String)> = idx["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .filter_map(|m| {
+            // A single-platform export has no platform field; it is the daemon's (amd64 here).
+            let p = &m["platform"];
+            let id = format!("{}/{}", p["os"].as_str().unwrap_or("linux"), p["architecture"].as_str().unwrap_or("amd64"));
+            (id != "unknown/unknown").then(|| (id, m["digest"].as_str().unwrap_or("").to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn two_platforms_give_an_oci_index_with_both_manifests() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let multi = std::env::var("FLEET_MULTIARCH_IMAGE").unwrap_or_else(|_| "localhost:5000/busybox-tini:multi".into());
+    let dir = variant("multi", |t| t.replace("localhost:5000/python:3.11-slim", &multi));
+    let out = TempDir::new("multi-out");
+    let dest = format!("type=oci,dest={}", out.0.join("x.tar").display());
+    let r = e.build(
+        &dir.0.join("fleet.toml"),
+        &dir.0,
+        &["--target", "hello", "--build-arg", &syntax(&e), "--platform", "linux/amd64,linux/arm64", "-o", &dest],
+    );
+    assert!(r.ok, "{}", r.text);
+    let platforms: Vec<String> = oci_platforms(&out.0.join("x.tar")).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+}
+
+#[test]
+fn cache_exported_to_the_registry_makes_every_step_cached_after_a_prune() {
+    let Some(e) = env() else { return };
+    let _d = exclusive();
+    let (m, ctx) = hello();
+    let cache = format!("localhost:5000/fleet-e2e-cache:{}", std::process::id());
+    let to = format!("type=registry,ref={cache},mode=max");
+    let from = format!("type=registry,ref={cache}");
+    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--cache-to", &to]);
+    assert!(r.ok, "{}", r.text);
+    e.docker_ok(&["builder", "prune", "-af"]);
+    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--cache-from", &from]);
+    assert!(r.ok, "{}", r.text);
+    for step in ["[hello] check tini in family base-python", "[hello] copy app/ to /app"] {
+        let id = r.text.lines().find(|l| l.contains(step)).and_then(|l| l.split_whitespace().next()).expect(step);
+        assert!(r.text.lines().any(|l| l.trim() == format!("{id} CACHED")), "{step} not CACHED:\n{}", r.text);
+    }
+}
+
+#[test]
+fn source_date_epoch_gives_the_same_image_digest_from_two_clean_builds() {
+    let Some(e) = env() else { return };
+    let _d = exclusive();
+    let (m, ctx) = hello();
+    let out = TempDir::new("repro");
+    let mut digests = vec![];
+    for i in 0..2 {
+        e.docker_ok(&["builder", "prune", "-af"]);
+        let dest = format!("type=oci,dest={},rewrite-timestamp=true", out.0.join(format!("{i}.tar")).display());
+        let r = e.build(
+            &m,
+            &ctx,
+            &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--provenance=false", "-o", &dest],
+        );
+        assert!(r.ok, "{}", r.text);
+        digests.push(oci_platforms(&out.0.join(format!("{i}.tar"))));
+    }
+    assert!(!digests[0].is_empty());
+    assert_eq!(digests[0], digests[1], "two clean builds differ");
+}
+
+#[test]
+fn a_cuda_family_asked_for_arm64_fails_at_its_manifest_line() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = variant("cuda", |t| t.replace("description = \"Debian bookworm", "cuda = \"12.1\"\ndescription = \"Debian bookworm"));
+    let r = e.build(
+        &dir.0.join("fleet.toml"),
+        &dir.0,
+        &["--target", "hello", "--build-arg", &syntax(&e), "--platform", "linux/amd64,linux/arm64"],
+    );
+    assert!(!r.ok, "{}", r.text);
+    assert!(r.text.contains(">>> cuda = \"12.1\""), "{}", r.text);
+    assert!(r.text.contains("builds for linux/amd64 only, not linux/arm64"), "{}", r.text);
+}
