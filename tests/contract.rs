@@ -49,7 +49,8 @@ fn print_outline_targets_lint_and_describe_are_answered_by_the_frontend() {
     assert!(!describe.contains("docker/dockerfile"), "no fallback to the Dockerfile frontend:\n{describe}");
     let clean = print(&e, "lint", &m, &ctx);
     assert!(clean.contains("no warnings found"), "{clean}");
-    let dir = variant("lint", |t| t.replace("[services.hello]", "[families.spare]\nbase = \"python\"\n\n[services.hello]"));
+    let dir =
+        variant("lint", |t| t.replace("[services.hello]", "[families.spare]\nbase = \"python\"\n\n[services.hello]"));
     let found = print(&e, "lint", &dir.0.join("fleet.toml"), &dir.0);
     assert!(found.contains("FloatingBaseReference: fleet.toml:16:8: warning"), "{found}");
     assert!(found.contains("UnusedFamily: fleet.toml:15:11: warning"), "{found}");
@@ -59,7 +60,12 @@ fn print_outline_targets_lint_and_describe_are_answered_by_the_frontend() {
 fn lint_findings_show_as_build_warnings() {
     let Some(e) = env() else { return };
     let _d = shared();
-    let dir = variant("warn", |t| t.replace("[services.hello]", "[families.spare]\nbase = \"localhost:5000/python:3.11-slim\"\n\n[services.hello]"));
+    let dir = variant("warn", |t| {
+        t.replace(
+            "[services.hello]",
+            "[families.spare]\nbase = \"localhost:5000/python:3.11-slim\"\n\n[services.hello]",
+        )
+    });
     let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax(&e)]);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("1 warning found") && r.text.contains("UnusedFamily: family `spare`"), "{}", r.text);
@@ -91,7 +97,8 @@ fn oci_platforms(tar: &Path) -> Vec<(String, String)> {
     let dir = TempDir::new("untar");
     let ok = Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(&dir.0).status().is_ok_and(|s| s.success());
     assert!(ok, "untar {}", tar.display());
-    let read = |p: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json") };
+    let read =
+        |p: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json") };
     let mut idx = read(&dir.0.join("index.json"));
     // The exporter may wrap the platform index in a top-level index.
     if idx["manifests"][0]["mediaType"].as_str().is_some_and(|m| m.contains("index")) {
@@ -105,7 +112,8 @@ fn oci_platforms(tar: &Path) -> Vec<(String, String)> {
         .filter_map(|m| {
             // A single-platform export has no platform field; it is the daemon's (amd64 here).
             let p = &m["platform"];
-            let id = format!("{}/{}", p["os"].as_str().unwrap_or("linux"), p["architecture"].as_str().unwrap_or("amd64"));
+            let id =
+                format!("{}/{}", p["os"].as_str().unwrap_or("linux"), p["architecture"].as_str().unwrap_or("amd64"));
             (id != "unknown/unknown").then(|| (id, m["digest"].as_str().unwrap_or("").to_string()))
         })
         .collect();
@@ -163,7 +171,17 @@ fn source_date_epoch_gives_the_same_image_digest_from_two_clean_builds() {
         let r = e.build(
             &m,
             &ctx,
-            &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--provenance=false", "-o", &dest],
+            &[
+                "--target",
+                "hello",
+                "--build-arg",
+                &syntax(&e),
+                "--build-arg",
+                "SOURCE_DATE_EPOCH=1700000000",
+                "--provenance=false",
+                "-o",
+                &dest,
+            ],
         );
         assert!(r.ok, "{}", r.text);
         digests.push(oci_platforms(&out.0.join(format!("{i}.tar"))));
@@ -176,7 +194,9 @@ fn source_date_epoch_gives_the_same_image_digest_from_two_clean_builds() {
 fn a_cuda_family_asked_for_arm64_fails_at_its_manifest_line() {
     let Some(e) = env() else { return };
     let _d = shared();
-    let dir = variant("cuda", |t| t.replace("description = \"Debian bookworm", "cuda = \"12.1\"\ndescription = \"Debian bookworm"));
+    let dir = variant("cuda", |t| {
+        t.replace("description = \"Debian bookworm", "cuda = \"12.1\"\ndescription = \"Debian bookworm")
+    });
     let r = e.build(
         &dir.0.join("fleet.toml"),
         &dir.0,

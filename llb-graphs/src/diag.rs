@@ -46,6 +46,8 @@ pub enum Severity {
     Error,
     /// Reported, does not stop the build.
     Warning,
+    /// Context for another diagnostic (where a lockfile was named, say).
+    Note,
 }
 
 /// One finding at one place in one file.
@@ -94,6 +96,7 @@ impl fmt::Display for Diagnostic {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.col, self.message)?;
         if let Some(h) = &self.help {

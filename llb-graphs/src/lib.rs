@@ -4,6 +4,7 @@
 pub mod diag;
 pub mod lint;
 pub mod llb;
+pub mod lock;
 pub mod lower;
 pub mod manifest;
 pub mod plan;

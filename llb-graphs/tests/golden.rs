@@ -18,6 +18,8 @@ struct Case {
     target: String,
     #[serde(default = "yes")]
     merge: bool,
+    #[serde(default)]
+    mirror: Option<String>,
 }
 
 fn yes() -> bool {
@@ -38,9 +40,17 @@ fn render_case(dir: &Path) -> serde_json::Value {
     let file = manifest::source_file("fleet.toml", &bytes).unwrap();
     let m = manifest::parse(&file).unwrap();
     let plan = plan::plan_service(&file, &m, Some(&case.target)).unwrap();
-    let base = ResolvedImage::image(plan.family.base.value.pinned(BASE_DIGEST), serde_json::from_str(BASE_CONFIG).unwrap());
+    let base =
+        ResolvedImage::image(plan.family.base.value.pinned(BASE_DIGEST), serde_json::from_str(BASE_CONFIG).unwrap());
     let opts = LowerOptions { merge_op: case.merge, session_id: Some("SESSION".into()), ..Default::default() };
-    let lowered = lower_service(&file, &plan, &base, &opts).unwrap();
+    let deps = plan.lock.as_ref().map(|l| {
+        let lock_path = mpath.parent().unwrap().join(&l.value);
+        let lock_file = SourceFile::new(l.value.clone(), std::fs::read_to_string(lock_path).unwrap());
+        let platform = llb_graphs::llb::Platform::linux_amd64();
+        plan::plan_deps(&file, &plan, &lock_file, &platform, false).unwrap()
+    });
+    let opts = LowerOptions { artifact_mirror: case.mirror.clone(), ..opts };
+    let lowered = lower_service(&file, &plan, &base, deps.as_ref(), &opts).unwrap();
     let info = pb::SourceInfo {
         filename: file.name.clone(),
         data: file.text.clone().into_bytes(),
@@ -90,7 +100,7 @@ fn services_of_one_family_share_the_base_and_check_ops() {
     let digests = |t: &str| -> Vec<String> {
         let p = plan::plan_service(&file, &m, Some(t)).unwrap();
         let base = ResolvedImage::unresolved(p.family.base.value.clone());
-        let l = lower_service(&file, &p, &base, &LowerOptions::default()).unwrap();
+        let l = lower_service(&file, &p, &base, None, &LowerOptions::default()).unwrap();
         let def = l.state.marshal(&MarshalOptions::default()).unwrap().definition;
         def.def.iter().map(|b| llb_graphs::llb::digest_of(b)).collect()
     };
@@ -132,7 +142,7 @@ fn reordering_tables_keeps_every_op_byte_identical() {
         let m = manifest::parse(&f).unwrap_or_else(|d| panic!("{d}\n{t}"));
         let p = plan::plan_service(&f, &m, Some(target)).unwrap();
         let base = ResolvedImage::unresolved(p.family.base.value.clone());
-        let l = lower_service(&f, &p, &base, &LowerOptions::default()).unwrap();
+        let l = lower_service(&f, &p, &base, None, &LowerOptions::default()).unwrap();
         l.state.marshal(&MarshalOptions::default()).unwrap().definition.def
     };
     for target in ["api", "worker"] {

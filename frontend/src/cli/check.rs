@@ -34,7 +34,17 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
                 .map(|d| (d, None))
                 .collect();
             all.extend(lint::lint(&l.file, &l.manifest).into_iter().map(|f| (f.diagnostic, Some(f.rule.id))));
-            all.sort_by_key(|(d, _)| d.span.start);
+            // Lockfiles are checked for linux/amd64, the fleet's platform.
+            for target in llb_graphs::plan::targets(&l.manifest) {
+                if let Ok(plan) = llb_graphs::plan::plan_service(&l.file, &l.manifest, Some(&target)) {
+                    if let Err(d) = load::deps(&ctx, &l.file, &plan, &llb_graphs::llb::Platform::linux_amd64()) {
+                        all.extend(d.into_iter().map(|d| (d, None)));
+                    }
+                }
+            }
+            all.sort_by(|(a, _), (b, _)| {
+                (a.file != l.file.name, &a.file, a.span.start).cmp(&(b.file != l.file.name, &b.file, b.span.start))
+            });
             all
         }
     };

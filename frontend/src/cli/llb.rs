@@ -65,7 +65,14 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
     }
     let opts = LowerOptions { platform, merge_op: !args.no_merge, ..Default::default() };
     let base = ResolvedImage::unresolved(plan.family.base.value.clone());
-    let lowered = lower::lower_service(&l.file, &plan, &base, &opts)?;
+    let deps = match load::deps(&ctx, &l.file, &plan, &opts.platform) {
+        Ok(d) => d,
+        Err(d) => {
+            load::print(&llb_graphs::diag::Diagnostics(d));
+            return Ok(1);
+        }
+    };
+    let lowered = lower::lower_service(&l.file, &plan, &base, deps.as_ref(), &opts)?;
     let info = llb_graphs::llb::pb::SourceInfo {
         filename: l.file.name.clone(),
         data: l.file.text.clone().into_bytes(),

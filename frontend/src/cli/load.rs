@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use llb_graphs::diag::{Diagnostics, SourceFile};
+use llb_graphs::diag::{Diagnostic, Diagnostics, SourceFile};
 use llb_graphs::manifest::{self, Manifest, PathKind};
 
 /// A parsed manifest and its text.
@@ -45,6 +45,35 @@ pub fn look(ctx: &Path, rel: &str) -> PathKind {
         Ok(m) if m.is_dir() => PathKind::Dir,
         Ok(_) => PathKind::File,
     }
+}
+
+/// Reads, parses and selects the service's lockfile for `platform`; `Ok(None)` without one.
+/// Problems come back as lines ready to print (lockfile errors, then the manifest note).
+pub fn deps(
+    ctx: &Path,
+    file: &SourceFile,
+    plan: &llb_graphs::plan::ServicePlan,
+    platform: &llb_graphs::llb::Platform,
+) -> Result<Option<llb_graphs::lower::LockedDeps>, Vec<Diagnostic>> {
+    let Some(lock) = &plan.lock else { return Ok(None) };
+    let note = || {
+        let mut d = Diagnostic::error(file, lock.span.clone(), format!("lockfile `{}` is named here", lock.value));
+        d.severity = llb_graphs::diag::Severity::Note;
+        d
+    };
+    if look(ctx, &lock.value) != PathKind::File {
+        let msg = format!("service `{}`: lockfile `{}` does not exist in the build context", plan.name, lock.value);
+        return Err(vec![Diagnostic::error(file, lock.span.clone(), msg)]);
+    }
+    let bytes = std::fs::read(ctx.join(&lock.value))
+        .map_err(|e| vec![Diagnostic::error(file, lock.span.clone(), e.to_string())])?;
+    let lock_file = manifest::source_file(&lock.value, &bytes).map_err(|d| [d.0, vec![note()]].concat())?;
+    // Offline: assume the build may reach the index, so hash-only requirements still lower.
+    llb_graphs::plan::plan_deps(file, plan, &lock_file, platform, true).map(Some).map_err(|e| {
+        let mut v = e.lock.0;
+        v.push(*e.note);
+        v
+    })
 }
 
 /// Prints diagnostics, one per line, to stderr.

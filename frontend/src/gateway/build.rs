@@ -47,17 +47,20 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     for p in &platforms {
         plan::check_platform(file, &plan, p).map_err(|d| errors::from_diagnostics(file, &d))?;
     }
-    let lower_opts = lower_options(opts, &caps, &plan.name);
+    let lower_opts = lower_options(opts, &caps, &plan);
     check_source_dir(client, file, &plan, &lower_opts).await?;
+    let lock_file = super::deps::read_lock(client, opts, file, &plan).await?;
     let mut built = vec![];
     for p in &platforms {
         let lo = LowerOptions { platform: p.clone(), ..lower_opts.clone() };
-        built.push((p.clone(), build_platform(client, opts, &caps, &loaded, &plan, &lo).await?));
+        let deps = super::deps::select(file, &plan, lock_file.as_ref(), p, lo.network)?;
+        built.push((p.clone(), build_platform(client, opts, &caps, &loaded, &plan, deps.as_ref(), &lo).await?));
     }
     Ok(assemble(built, opts.multi_platform))
 }
 
-fn lower_options(opts: &Options, caps: &Caps, target: &str) -> LowerOptions {
+fn lower_options(opts: &Options, caps: &Caps, plan: &plan::ServicePlan) -> LowerOptions {
+    let target = plan.name.as_str();
     LowerOptions {
         platform: Platform::linux_amd64(),
         network: opts.network,
@@ -70,6 +73,13 @@ fn lower_options(opts: &Options, caps: &Caps, target: &str) -> LowerOptions {
         exclude_patterns: vec![],
         extra_hosts: opts.add_hosts.clone(),
         source_date_epoch: opts.source_date_epoch,
+        artifact_mirror: opts
+            .build_args
+            .get("FLEET_ARTIFACT_MIRROR")
+            .cloned()
+            .filter(|m| !m.is_empty())
+            .or_else(|| plan.artifact_mirror.clone()),
+        cache_ns: opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").cloned().filter(|n| !n.is_empty()),
     }
 }
 
@@ -80,10 +90,12 @@ async fn build_platform(
     caps: &Caps,
     loaded: &Loaded,
     plan: &plan::ServicePlan,
+    deps: Option<&lower::LockedDeps>,
     lo: &LowerOptions,
 ) -> Result<(String, serde_json::Value), Status> {
     let base = resolve::resolve_base(client, opts, &plan.family, &plan.family.base_written, &lo.platform).await?;
-    let lowered = lower::lower_service(&loaded.file, plan, &base, lo).map_err(|e| errors::plain(e.to_string()))?;
+    let lowered =
+        lower::lower_service(&loaded.file, plan, &base, deps, lo).map_err(|e| errors::plain(e.to_string()))?;
     let mopts = MarshalOptions { source_infos: vec![source_info(loaded)], allowed_caps: Some(caps.llb.clone()) };
     let def = lowered.state.marshal(&mopts).map_err(|e| errors::plain(e.to_string()))?.definition;
     let id = solve(client, def, opts).await?;
@@ -97,11 +109,15 @@ fn assemble(built: Vec<(Platform, (String, serde_json::Value))>, multi: bool) ->
         .iter()
         .map(|(p, _)| json!({ "ID": p.id(), "Platform": { "architecture": p.architecture, "os": p.os, "variant": p.variant } }))
         .collect();
-    metadata.insert("refs.platforms".to_string(), serde_json::to_vec(&json!({ "Platforms": platforms })).unwrap_or_default());
+    metadata.insert(
+        "refs.platforms".to_string(),
+        serde_json::to_vec(&json!({ "Platforms": platforms })).unwrap_or_default(),
+    );
     let result = if multi || built.len() > 1 {
         let mut refs = HashMap::new();
         for (p, (id, config)) in built {
-            metadata.insert(format!("containerimage.config/{}", p.id()), serde_json::to_vec(&config).unwrap_or_default());
+            metadata
+                .insert(format!("containerimage.config/{}", p.id()), serde_json::to_vec(&config).unwrap_or_default());
             refs.insert(p.id(), Ref { id, def: None });
         }
         result::Result::Refs(RefMap { refs })
@@ -201,7 +217,8 @@ pub async fn solve(client: &mut Client, def: pb::Definition, opts: &Options) -> 
 
 /// `workers[0].platforms[0]` from `BUILDKIT_WORKERS`, else linux/amd64 (dockerui `init`).
 fn default_platform() -> Platform {
-    let parsed = std::env::var("BUILDKIT_WORKERS").ok().and_then(|w| serde_json::from_str::<serde_json::Value>(&w).ok());
+    let parsed =
+        std::env::var("BUILDKIT_WORKERS").ok().and_then(|w| serde_json::from_str::<serde_json::Value>(&w).ok());
     parsed
         .as_ref()
         .and_then(|w| w.pointer("/0/platforms/0"))

@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use bollard_buildkit_proto::google::{protobuf::Any, rpc::Status};
-use llb_graphs::diag::{Diagnostics, SourceFile};
+use llb_graphs::diag::{Diagnostic, Diagnostics, SourceFile};
 use prost::Message;
 use serde_json::json;
 
@@ -20,19 +20,34 @@ pub fn plain(message: impl Into<String>) -> Status {
 
 /// Manifest diagnostics with source boxes.
 pub fn from_diagnostics(file: &SourceFile, d: &Diagnostics) -> Status {
+    from_parts(&[(file, &d.0)])
+}
+
+/// Diagnostics in several files (a lockfile and the manifest that names it), one box each.
+pub fn from_parts(parts: &[(&SourceFile, &[Diagnostic])]) -> Status {
+    let mut message = vec![];
+    let mut details = vec![];
+    for (file, diags) in parts {
+        message.extend(diags.iter().map(ToString::to_string));
+        details.extend(source_details(file, diags));
+    }
+    Status { code: UNKNOWN, message: message.join("\n"), details }
+}
+
+fn source_details(file: &SourceFile, diags: &[Diagnostic]) -> Vec<Any> {
     let data = base64::engine::general_purpose::STANDARD.encode(file.text.as_bytes());
-    let details =
-        d.0.iter()
-            .map(|x| {
-                let (l1, _, l2, _) = file.llb_range(&x.span);
-                let v = json!({
-                    "info": { "filename": file.name, "language": "toml", "data": data },
-                    "ranges": [{ "start": { "line": l1, "character": 0 }, "end": { "line": l2, "character": 0 } }],
-                });
-                Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
-            })
-            .collect();
-    Status { code: UNKNOWN, message: d.to_string(), details }
+    let lang = if file.name.ends_with(".txt") { "text" } else { "toml" };
+    diags
+        .iter()
+        .map(|x| {
+            let (l1, _, l2, _) = file.llb_range(&x.span);
+            let v = json!({
+                "info": { "filename": file.name, "language": lang, "data": data },
+                "ranges": [{ "start": { "line": l1, "character": 0 }, "end": { "line": l2, "character": 0 } }],
+            });
+            Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
+        })
+        .collect()
 }
 
 /// `unsupported request NAME`, which buildx recognises (§4.3).

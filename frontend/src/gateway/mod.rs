@@ -2,6 +2,7 @@
 //! gRPC goes to stdout; logs go to stderr (which lands in the daemon log, §1.1).
 
 mod build;
+mod deps;
 mod errors;
 mod manifest;
 mod options;

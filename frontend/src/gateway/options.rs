@@ -59,9 +59,13 @@ pub fn parse(entries: impl IntoIterator<Item = String>) -> anyhow::Result<Option
     o.manifest_local = raw.get("dockerfilekey").cloned().unwrap_or_else(|| "dockerfile".into());
     o.target = raw.get("target").cloned().filter(|t| !t.is_empty());
     // Present-but-empty means every target (dockerui config.go; §9 item 23).
-    o.no_cache = raw.get("no-cache").map(|v| v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect());
+    o.no_cache =
+        raw.get("no-cache").map(|v| v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect());
     for entry in raw.get("add-hosts").map(String::as_str).unwrap_or("").split(',').filter(|e| !e.trim().is_empty()) {
-        let (host, ip) = entry.split_once('=').or_else(|| entry.split_once(':')).with_context(|| format!("add-hosts entry {entry:?}: expected host=ip"))?;
+        let (host, ip) = entry
+            .split_once('=')
+            .or_else(|| entry.split_once(':'))
+            .with_context(|| format!("add-hosts entry {entry:?}: expected host=ip"))?;
         let ip_ok = ip.parse::<std::net::IpAddr>().is_ok();
         if host.is_empty() || !ip_ok {
             bail!("add-hosts entry {entry:?}: expected host=ip with a valid IP address");
@@ -99,7 +103,8 @@ pub fn parse(entries: impl IntoIterator<Item = String>) -> anyhow::Result<Option
         || o.build_args.get("BUILDKIT_MULTI_PLATFORM").is_some_and(|v| v == "1" || v == "true");
     if let Some(epoch) = o.build_args.get("SOURCE_DATE_EPOCH").filter(|e| !e.is_empty()) {
         let secs = epoch.parse::<i64>().ok().filter(|s| *s >= 0);
-        o.source_date_epoch = Some(secs.with_context(|| format!("SOURCE_DATE_EPOCH {epoch:?}: expected Unix seconds"))?);
+        o.source_date_epoch =
+            Some(secs.with_context(|| format!("SOURCE_DATE_EPOCH {epoch:?}: expected Unix seconds"))?);
     }
     if let Some(ci) = raw.get("cache-imports").filter(|c| !c.is_empty()) {
         o.cache_imports = parse_cache_imports(ci)?;
@@ -135,9 +140,13 @@ mod tests {
         assert_eq!(o.labels["x"], "1");
         assert_eq!(o.filename, "app.toml");
         assert_eq!(o.no_cache, Some(vec![]));
-        let o = opts(&["no-cache=api,worker", "add-hosts=db=127.0.0.1,api:127.0.0.2", "build-arg:SOURCE_DATE_EPOCH=0"]).unwrap();
+        let o = opts(&["no-cache=api,worker", "add-hosts=db=127.0.0.1,api:127.0.0.2", "build-arg:SOURCE_DATE_EPOCH=0"])
+            .unwrap();
         assert_eq!(o.no_cache, Some(vec!["api".to_string(), "worker".to_string()]));
-        assert_eq!(o.add_hosts, [("db".to_string(), "127.0.0.1".to_string()), ("api".to_string(), "127.0.0.2".to_string())]);
+        assert_eq!(
+            o.add_hosts,
+            [("db".to_string(), "127.0.0.1".to_string()), ("api".to_string(), "127.0.0.2".to_string())]
+        );
         assert_eq!(o.source_date_epoch, Some(0));
     }
 

@@ -37,7 +37,8 @@ pub async fn resolve_base(
     written: &str,
     platform: &Platform,
 ) -> Result<ResolvedImage, Status> {
-    let named = context_keys(family, written, platform).into_iter().find_map(|k| opts.raw.get(&k).map(|v| (k, v.clone())));
+    let named =
+        context_keys(family, written, platform).into_iter().find_map(|k| opts.raw.get(&k).map(|v| (k, v.clone())));
     let Some((key, value)) = named else {
         return resolve_image(client, opts, &family.base.value, platform).await;
     };

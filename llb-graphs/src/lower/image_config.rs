@@ -41,6 +41,7 @@ pub fn healthcheck_command(port: u16, path: &str) -> Vec<String> {
 pub(super) fn lower_image_config(
     plan: &ServicePlan,
     base: &ResolvedImage,
+    with_deps: bool,
     opts: &LowerOptions,
 ) -> Result<Value, ImageConfigError> {
     let mut img: ImageConfiguration = if base.config.is_null() {
@@ -56,7 +57,7 @@ pub(super) fn lower_image_config(
         .entrypoint(vec![TINI.to_string(), "--".to_string()])
         .cmd(plan.command.value.clone())
         .exposed_ports(ports.iter().map(|p| format!("{p}/tcp")).collect::<Vec<_>>())
-        .env(merged_env(base, plan))
+        .env(merged_env(base, plan, with_deps))
         .working_dir(plan.workdir.clone())
         .labels(labels(plan, opts))
         .build()?;
@@ -73,7 +74,11 @@ pub(super) fn lower_image_config(
     img.set_created(created.clone());
     img.set_rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build()?);
     let mut history = img.history().clone().unwrap_or_default();
-    let steps: &[&str] = if opts.merge_op { &["app layout (tini checked)", "app files"] } else { &["app files"] };
+    let steps: &[&str] = match (opts.merge_op, with_deps) {
+        (true, true) => &["locked dependencies", "app layout (tini checked)", "app files"],
+        (true, false) => &["app layout (tini checked)", "app files"],
+        (false, _) => &["app files"],
+    };
     for step in steps {
         history.push(HistoryBuilder::default().created_by(format!("fleet-frontend: {} {step}", plan.name)).build()?);
     }
@@ -93,7 +98,7 @@ pub(super) fn lower_image_config(
 
 /// Base env, then family and service env, then the ports the app must bind. Keys keep the
 /// base's order; a later value for a key replaces it in place.
-fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
+fn merged_env(base: &ResolvedImage, plan: &ServicePlan, with_deps: bool) -> Vec<String> {
     let mut out: Vec<(String, String)> = base
         .env()
         .iter()
@@ -104,6 +109,15 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan) -> Vec<String> {
     extra.insert("PORT".into(), plan.service_port.value.to_string());
     extra.insert("HEALTH_PORT".into(), plan.health_port.value.to_string());
     extra.insert("HEALTH_PATH".into(), plan.health_path.clone());
+    if with_deps {
+        // `pip install --target` leaves packages and console scripts under SITE.
+        let path = out
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map_or(super::base::DEFAULT_PATH[5..].to_string(), |(_, v)| v.clone());
+        extra.insert("PATH".into(), format!("{}/bin:{path}", super::SITE));
+        extra.insert("PYTHONPATH".into(), super::SITE.to_string());
+    }
     extra.extend(plan.env.clone());
     for (k, v) in extra {
         match out.iter_mut().find(|(ok, _)| *ok == k) {

@@ -3,12 +3,14 @@
 
 mod app;
 mod base;
+mod deps;
 mod image_config;
 mod runtime;
 
 use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
+pub use deps::{mirror_url, LockedDeps, SITE};
 pub use image_config::{healthcheck_command, ImageConfigError};
 
 use crate::diag::SourceFile;
@@ -40,6 +42,11 @@ pub struct LowerOptions {
     pub extra_hosts: Vec<(String, String)>,
     /// `SOURCE_DATE_EPOCH`: image `created` and history times, in Unix seconds.
     pub source_date_epoch: Option<i64>,
+    /// Base URL serving locked artifacts by file name (build-arg `FLEET_ARTIFACT_MIRROR`, else
+    /// `[fleet] artifact_mirror`).
+    pub artifact_mirror: Option<String>,
+    /// `BUILDKIT_CACHE_MOUNT_NS`: prefix of every cache mount id.
+    pub cache_ns: Option<String>,
 }
 
 impl Default for LowerOptions {
@@ -56,6 +63,8 @@ impl Default for LowerOptions {
             exclude_patterns: vec![],
             extra_hosts: vec![],
             source_date_epoch: None,
+            artifact_mirror: None,
+            cache_ns: None,
         }
     }
 }
@@ -74,13 +83,15 @@ pub fn lower_service(
     file: &SourceFile,
     plan: &ServicePlan,
     base: &ResolvedImage,
+    deps: Option<&LockedDeps>,
     opts: &LowerOptions,
 ) -> Result<Lowered, ImageConfigError> {
     let cx = Cx { file, plan, opts };
     let base_state = base::lower_base(&cx, base);
     let app = app::lower_app(&cx, &base_state, base);
-    let state = runtime::lower_runtime(&cx, &base_state, &app);
-    let image_config = image_config::lower_image_config(plan, base, opts)?;
+    let deps_state = deps.map(|d| deps::lower_deps(&cx, &base_state, d));
+    let state = runtime::lower_runtime(&cx, &base_state, deps_state.as_ref(), &app);
+    let image_config = image_config::lower_image_config(plan, base, deps.is_some(), opts)?;
     Ok(Lowered { state, image_config })
 }
 

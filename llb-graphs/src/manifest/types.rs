@@ -11,12 +11,23 @@ pub mod keys {
     /// Top-level tables.
     pub const ROOT: &[&str] = &["fleet", "families", "services"];
     /// `[fleet]`.
-    pub const FLEET: &[&str] = &["org", "registry", "python", "source", "description"];
+    pub const FLEET: &[&str] = &["org", "registry", "python", "source", "description", "artifact_mirror"];
     /// `[families.NAME]`.
-    pub const FAMILY: &[&str] = &["base", "description", "env", "cuda"];
+    pub const FAMILY: &[&str] = &["base", "description", "env", "cuda", "python"];
     /// `[services.NAME]`.
-    pub const SERVICE: &[&str] =
-        &["family", "source", "command", "ports", "health_path", "env", "writable", "workdir", "description", "labels"];
+    pub const SERVICE: &[&str] = &[
+        "family",
+        "source",
+        "command",
+        "ports",
+        "health_path",
+        "env",
+        "writable",
+        "workdir",
+        "description",
+        "labels",
+        "lock",
+    ];
     /// `ports = { ... }`.
     pub const PORTS: &[&str] = &["service", "health"];
 }
@@ -53,6 +64,8 @@ pub struct Fleet {
     pub source: Option<SString>,
     /// Free text.
     pub description: Option<SString>,
+    /// Base URL that serves locked artifacts by file name (a mirror); checksums still apply.
+    pub artifact_mirror: Option<SString>,
 }
 
 /// `[families.NAME]`: a base image services build on.
@@ -68,6 +81,9 @@ pub struct Family {
     pub env: BTreeMap<SString, SString>,
     /// CUDA version of a GPU family (e.g. `"12.1"`); such families build for linux/amd64 only.
     pub cuda: Option<SString>,
+    /// Python `major.minor` of the base image (default: `[fleet] python`, else 3.11): decides
+    /// which wheels fit.
+    pub python: Option<SString>,
 }
 
 /// `[services.NAME]`.
@@ -97,6 +113,9 @@ pub struct Service {
     /// Extra image labels.
     #[serde(default)]
     pub labels: BTreeMap<SString, SString>,
+    /// Hash-pinned lockfile in the build context: `requirements.txt` (with `--hash`),
+    /// `pylock.toml` (PEP 751) or `uv.lock`.
+    pub lock: Option<SString>,
 }
 
 /// `ports = { service = 8080, health = 8081 }`. Integers are kept wide so range errors are ours.

@@ -32,6 +32,16 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(&fam.get_ref().base, format!("family `{}`: base `{base}` {why}", name.get_ref())));
         }
         check_env(file, &fam.get_ref().env, &mut out);
+        if let Some(py) = &fam.get_ref().python {
+            if parse_python(py.get_ref()).is_none() {
+                out.push(err(py, format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref())));
+            }
+        }
+    }
+    if let Some(py) = m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()) {
+        if parse_python(py.get_ref()).is_none() {
+            out.push(err(py, format!("fleet python `{}` is not `3.N`", py.get_ref())));
+        }
     }
     if m.services.is_empty() {
         out.push(
@@ -92,6 +102,18 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             }
         }
         check_env(file, &s.env, &mut out);
+        if let Some(l) = &s.lock {
+            match context_path(l.get_ref()) {
+                Err(why) => out.push(err(l, format!("service `{}`: lock `{}` {why}", name.get_ref(), l.get_ref()))),
+                Ok(p) if crate::lock::LockKind::detect(&p).is_none() => out.push(
+                    err(l, format!("service `{}`: lock `{}` is not a known lockfile", name.get_ref(), l.get_ref()))
+                        .with_help(
+                            "use requirements*.txt (with --hash), pylock.toml / pylock.NAME.toml (PEP 751) or uv.lock",
+                        ),
+                ),
+                Ok(_) => {}
+            }
+        }
     }
     out.sort_by_key(|d| d.span.start);
     out
@@ -187,6 +209,13 @@ fn check_ports<'m>(
         }
         seen.insert(v, (name.to_string(), kind));
     }
+}
+
+/// `"3.11"` → `(3, 11)`.
+pub fn parse_python(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.trim().split_once('.')?;
+    let v = (a.parse().ok()?, b.parse().ok()?);
+    (v.0 == 3).then_some(v)
 }
 
 /// [`context_path`] for values `validate` has already accepted.

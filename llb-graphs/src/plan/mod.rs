@@ -1,7 +1,10 @@
 //! The resolved IR between manifest and LLB: one [`ServicePlan`] per build target, with every
 //! default applied and every value still carrying the manifest span it came from.
 
+mod deps;
 mod image_ref;
+
+pub use deps::{plan_deps, DepsError, ASSUMED_GLIBC};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -15,6 +18,8 @@ use crate::manifest::{types::Service, validate::context_path_pub, Manifest};
 pub const APP_UID: u32 = 10001;
 /// Default workdir of the app in the image.
 pub const DEFAULT_WORKDIR: &str = "/app";
+/// Python of a family when neither it nor `[fleet]` says.
+pub const DEFAULT_PYTHON: &str = "3.11";
 /// Default health path.
 pub const DEFAULT_HEALTH_PATH: &str = "/health";
 
@@ -77,11 +82,21 @@ pub struct ServicePlan {
     pub repo_url: Option<String>,
     /// Description.
     pub description: Option<String>,
+    /// Python `major.minor` of the family base (`3.11`).
+    pub python: String,
+    /// Lockfile path in the context, with the span of the `lock` value.
+    pub lock: Option<At<String>>,
+    /// `[fleet] artifact_mirror`.
+    pub artifact_mirror: Option<String>,
 }
 
 /// Refuses platforms a service cannot be built for: GPU (CUDA) families exist for linux/amd64
 /// only, since the CUDA base images and cu121 wheels are x86_64 builds.
-pub fn check_platform(file: &SourceFile, plan: &ServicePlan, platform: &crate::llb::Platform) -> Result<(), Diagnostics> {
+pub fn check_platform(
+    file: &SourceFile,
+    plan: &ServicePlan,
+    platform: &crate::llb::Platform,
+) -> Result<(), Diagnostics> {
     match &plan.family.cuda {
         Some(cuda) if platform.id() != "linux/amd64" => {
             let msg = format!(
@@ -91,7 +106,9 @@ pub fn check_platform(file: &SourceFile, plan: &ServicePlan, platform: &crate::l
                 cuda.value,
                 platform.id()
             );
-            Err(Diagnostic::error(file, cuda.span.clone(), msg).with_help("drop that --platform for this target").into())
+            Err(Diagnostic::error(file, cuda.span.clone(), msg)
+                .with_help("drop that --platform for this target")
+                .into())
         }
         _ => Ok(()),
     }
@@ -168,5 +185,13 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         labels: s.labels.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
         repo_url: fleet.and_then(|f| f.source.as_ref()).map(|s| s.get_ref().clone()),
         description: s.description.as_ref().map(|d| d.get_ref().clone()),
+        python: fam
+            .get_ref()
+            .python
+            .as_ref()
+            .or(fleet.and_then(|f| f.python.as_ref()))
+            .map_or_else(|| DEFAULT_PYTHON.to_string(), |p| p.get_ref().trim().to_string()),
+        lock: s.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
+        artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
     }
 }

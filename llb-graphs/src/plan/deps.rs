@@ -1,0 +1,79 @@
+//! A service's lockfile, parsed and narrowed to one artifact per package for one platform.
+//! Fail closed: every problem is an error in the lockfile, with a note at the manifest's
+//! `lock = ...` line that named it.
+
+use crate::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
+use crate::llb::Platform;
+use crate::lock::{self, ArtifactKind, Libc, TargetEnv};
+use crate::lower::LockedDeps;
+use crate::manifest::validate::parse_python;
+
+use super::ServicePlan;
+
+/// glibc assumed for the family bases: 2.28 admits `manylinux_2_28` and older wheels, which run
+/// on every base of the fleet (Debian 11: 2.31, Debian 12: 2.36, Ubuntu 22.04: 2.35).
+pub const ASSUMED_GLIBC: (u32, u32) = (2, 28);
+
+/// Lockfile problems plus the manifest note that points at the `lock` key.
+#[derive(Debug, thiserror::Error)]
+#[error("{lock}\n{note}")]
+pub struct DepsError {
+    /// Problems in the lockfile (or, when it is missing, in the manifest).
+    pub lock: Diagnostics,
+    /// `fleet.toml:L:C: note: lockfile ... named here`.
+    pub note: Box<Diagnostic>,
+}
+
+/// Parses `lock_file` and selects its artifacts for `platform`. `network` says whether the
+/// build may reach an index (a requirements file without URLs needs one).
+pub fn plan_deps(
+    manifest: &SourceFile,
+    plan: &ServicePlan,
+    lock_file: &SourceFile,
+    platform: &Platform,
+    network: bool,
+) -> Result<LockedDeps, DepsError> {
+    let Some(at) = &plan.lock else {
+        return Err(DepsError {
+            lock: Diagnostics(vec![]),
+            note: Box::new(Diagnostic::error(manifest, plan.span.clone(), "no lock")),
+        });
+    };
+    let mut note = Diagnostic::error(manifest, at.span.clone(), format!("lockfile `{}` is named here", at.value));
+    note.severity = Severity::Note;
+    let fail = |lock: Diagnostics| DepsError { lock, note: Box::new(note.clone()) };
+    let parsed = lock::parse(lock_file).map_err(fail)?;
+    let env = target_env(manifest, plan, platform).map_err(fail)?;
+    let selected = lock::select(&parsed, lock_file, &env).map_err(fail)?;
+    let mut problems = vec![];
+    for s in &selected {
+        if matches!(s.artifact.kind, ArtifactKind::Sdist) {
+            let msg = format!("package `{}` {} has only a source distribution for {env}", s.name, s.version);
+            problems.push(
+                Diagnostic::error(lock_file, s.span.clone(), msg).with_help(
+                    "fleet-frontend installs wheels only; lock a version that ships a wheel for this target",
+                ),
+            );
+        }
+    }
+    let hashes_only = selected.iter().any(|s| matches!(s.artifact.kind, ArtifactKind::HashesOnly(_)));
+    if hashes_only && !network && problems.is_empty() {
+        let msg = format!("`{}` has hashes but no URLs, so pip must fetch the files from an index", at.value);
+        let d = Diagnostic::error(lock_file, 0..0, msg)
+            .with_help("build with --network=host, or lock with URLs (uv.lock or pylock.toml)");
+        problems.push(d);
+    }
+    if !problems.is_empty() {
+        return Err(fail(Diagnostics(problems)));
+    }
+    Ok(LockedDeps { path: at.value.clone(), selected, index_urls: parsed.index_urls.clone(), span: at.span.clone() })
+}
+
+fn target_env(manifest: &SourceFile, plan: &ServicePlan, platform: &Platform) -> Result<TargetEnv, Diagnostics> {
+    let python = parse_python(&plan.python).unwrap_or((3, 11));
+    let platform = platform.id().parse::<lock::Platform>().map_err(|e: lock::PlatformError| {
+        let span = plan.lock.as_ref().map_or(plan.span.clone(), |l| l.span.clone());
+        Diagnostics::from(Diagnostic::error(manifest, span, e.to_string()))
+    })?;
+    Ok(TargetEnv { python, platform, libc: Libc::Glibc(ASSUMED_GLIBC.0, ASSUMED_GLIBC.1) })
+}

@@ -1,0 +1,225 @@
+//! End-to-end: hash-pinned dependencies through real BuildKit. The locked wheels are served by a
+//! stdlib HTTP server on 127.0.0.1 (fetched once from PyPI into a cache dir); BuildKit fetches
+//! them as checksummed HTTP sources, and the install step has no network.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fleet_e2e::{copy_tree, env, http_get, root, run, shared, wait_for, Container, Env, TempDir};
+use llb_graphs::diag::SourceFile;
+use llb_graphs::lock::{self, Libc, Platform, TargetEnv};
+
+/// `(file name, URL)` of every artifact the lock selects for CPython 3.11 on linux/amd64.
+fn artifacts(lock_path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(lock_path).expect("read lock");
+    let name = lock_path.file_name().and_then(|n| n.to_str()).unwrap_or("uv.lock");
+    let f = SourceFile::new(name, text);
+    let l = lock::parse(&f).expect("lock parses");
+    let env = TargetEnv { python: (3, 11), platform: Platform::LinuxAmd64, libc: Libc::Glibc(2, 28) };
+    let sel = lock::select(&l, &f, &env).expect("lock selects");
+    sel.into_iter().map(|s| (s.artifact.filename, s.artifact.url.expect("url"))).collect()
+}
+
+/// The wheels of `lock_path` in a persistent cache dir (downloaded from PyPI on first use).
+fn wheel_cache(lock_path: &Path) -> PathBuf {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = std::env::var("FLEET_STATE_DIR")
+        .map_or_else(|_| PathBuf::from("/var/lib/fleet-dev"), PathBuf::from)
+        .join("wheels");
+    std::fs::create_dir_all(&dir).expect("wheel cache dir");
+    for (file, url) in artifacts(lock_path) {
+        if dir.join(&file).exists() {
+            continue;
+        }
+        let tmp = dir.join(format!("{file}.part"));
+        let ok = Command::new("curl")
+            .args(["-fsSL", "--retry", "3", "-o"])
+            .arg(&tmp)
+            .arg(&url)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "download {url}");
+        std::fs::rename(&tmp, dir.join(&file)).expect("rename");
+    }
+    dir
+}
+
+/// A `python3 -m http.server` on 127.0.0.1 serving `dir`, with its access log collected.
+struct Mirror {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Mirror {
+    fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let mut child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start http.server");
+        let log = Arc::new(Mutex::new(vec![]));
+        let (sink, stderr) = (log.clone(), child.stderr.take().expect("stderr"));
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("log").push(line);
+            }
+        });
+        wait_for(Duration::from_secs(10), || http_get(port, "/").ok()).expect("mirror up");
+        log.lock().expect("log").clear();
+        Self { child, port, log }
+    }
+
+    fn url(&self) -> String {
+        format!("FLEET_ARTIFACT_MIRROR=http://127.0.0.1:{}/", self.port)
+    }
+
+    /// File names fetched since the last call.
+    fn take_fetched(&self) -> Vec<String> {
+        let mut log = self.log.lock().expect("log");
+        let fetched = log
+            .iter()
+            .filter(|l| l.contains("\"GET /"))
+            .filter_map(|l| l.split("\"GET /").nth(1)?.split_whitespace().next().map(str::to_string))
+            .collect();
+        log.clear();
+        fetched
+    }
+}
+
+impl Drop for Mirror {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn web_copy(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    copy_tree(&root().join("examples/web"), &dir.0);
+    dir
+}
+
+fn build(e: &Env, dir: &Path, extra: &[&str]) -> fleet_e2e::Run {
+    let syntax = format!("BUILDKIT_SYNTAX={}", e.frontend);
+    let mut args = vec!["--target", "web", "--build-arg", &syntax];
+    args.extend_from_slice(extra);
+    e.build(&dir.join("fleet.toml"), dir, &args)
+}
+
+#[test]
+fn locked_wheels_are_fetched_checked_and_installed_without_network() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = web_copy("web");
+    let mirror = Mirror::start(&wheel_cache(&dir.0.join("uv.lock")));
+    let image = format!("fleet-e2e/web:{}", std::process::id());
+    let r = build(&e, &dir.0, &["--build-arg", &mirror.url(), "--load", "-t", &image]);
+    assert!(r.ok, "{}", r.text);
+    assert!(r.text.contains("[web] install 15 locked wheels (hash-checked)"), "{}", r.text);
+    assert!(r.text.contains("[web] fetch fastapi-"), "{}", r.text);
+    let c = Container::start(&e, &format!("fleet-e2e-web-{}", std::process::id()), &image);
+    let health = wait_for(Duration::from_secs(30), || http_get(18181, "/health").ok().filter(|(s, _)| *s == 200));
+    assert!(health.is_some(), "no /health; logs:\n{}", e.docker_ok(&["logs", &c.name]));
+    let (status, body) = wait_for(Duration::from_secs(30), || http_get(18180, "/").ok().filter(|(s, _)| *s == 200))
+        .unwrap_or_else(|| panic!("no FastAPI answer; logs:\n{}", e.docker_ok(&["logs", &c.name])));
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["uid"], 10001);
+    assert!(v["pydantic"].as_str().is_some_and(|p| p.starts_with("2.")), "{body}");
+    // Only the install prefix reaches the image: no wheels, no pip cache.
+    let leftovers = e.docker_ok(&[
+        "exec",
+        &c.name,
+        "sh",
+        "-c",
+        "find /opt /app /root /tmp -name '*.whl' 2>/dev/null | head -3; ls /root/.cache 2>/dev/null | head -1",
+    ]);
+    assert!(leftovers.trim().is_empty(), "wheels or caches in the image: {leftovers}");
+    drop(c);
+    let _ = e.docker_ok(&["rmi", "-f", &image]);
+}
+
+#[test]
+fn a_wheel_whose_bytes_differ_from_the_lock_fails_the_build() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = web_copy("tampered");
+    let cache = wheel_cache(&dir.0.join("uv.lock"));
+    let served = TempDir::new("tampered-wheels");
+    copy_tree(&cache, &served.0);
+    let victim = std::fs::read_dir(&served.0)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .find(|n| n.starts_with("idna-"))
+        .expect("idna wheel");
+    let mut bytes = std::fs::read(served.0.join(&victim)).expect("read");
+    bytes.extend_from_slice(b"tampered");
+    std::fs::write(served.0.join(&victim), bytes).expect("write");
+    let mirror = Mirror::start(&served.0);
+    let image = format!("fleet-e2e/tampered:{}", std::process::id());
+    let r = build(&e, &dir.0, &["--build-arg", &mirror.url(), "--no-cache", "--load", "-t", &image]);
+    assert!(!r.ok, "{}", r.text);
+    assert!(r.text.contains(&victim) || r.text.contains("idna"), "the message names the package:\n{}", r.text);
+    assert!(r.text.to_lowercase().contains("digest") || r.text.contains("checksum"), "{}", r.text);
+    let none = run(Command::new(&e.docker).args(["image", "inspect", &image]));
+    assert!(!none.ok, "no image may be produced");
+}
+
+#[test]
+fn adding_one_package_fetches_only_that_artifact() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = web_copy("add-one");
+    let full = std::fs::read_to_string(dir.0.join("uv.lock")).expect("lock");
+    let mirror = Mirror::start(&wheel_cache(&dir.0.join("uv.lock")));
+    // The same lock without one leaf package: its [[package]] block removed.
+    let without: String = full
+        .split("\n[[package]]\n")
+        .filter(|b| !b.starts_with("name = \"typing-inspection\""))
+        .collect::<Vec<_>>()
+        .join("\n[[package]]\n");
+    assert_ne!(without, full);
+    std::fs::write(dir.0.join("uv.lock"), &without).expect("write");
+    let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
+    assert!(r.ok, "{}", r.text);
+    mirror.take_fetched();
+    std::fs::write(dir.0.join("uv.lock"), &full).expect("write");
+    let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
+    assert!(r.ok, "{}", r.text);
+    let fetched = mirror.take_fetched();
+    assert!(
+        fetched.iter().all(|f| f.starts_with("typing_inspection-")),
+        "re-fetched more than the new wheel: {fetched:?}"
+    );
+    assert!(r.text.contains("[web] fetch typing_inspection-"), "{}", r.text);
+}
+
+#[test]
+fn an_unhashed_requirement_fails_before_any_download_at_its_line() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = web_copy("unhashed");
+    std::fs::write(dir.0.join("requirements.txt"), "# pinned by hand\nsix==1.16.0\n").expect("write");
+    let text = std::fs::read_to_string(dir.0.join("fleet.toml"))
+        .expect("read")
+        .replace("lock = \"uv.lock\"", "lock = \"requirements.txt\"");
+    std::fs::write(dir.0.join("fleet.toml"), text).expect("write");
+    let mirror = Mirror::start(&TempDir::new("empty-mirror").0);
+    let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
+    assert!(!r.ok, "{}", r.text);
+    assert!(r.text.contains("requirements.txt:2"), "{}", r.text);
+    assert!(r.text.contains(">>> six==1.16.0"), "box on the lockfile line:\n{}", r.text);
+    assert!(r.text.contains(">>> lock = \"requirements.txt\""), "note at the manifest key:\n{}", r.text);
+    assert!(mirror.take_fetched().is_empty(), "nothing may be downloaded");
+}
