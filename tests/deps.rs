@@ -223,3 +223,146 @@ fn an_unhashed_requirement_fails_before_any_download_at_its_line() {
     assert!(r.text.contains(">>> lock = \"requirements.txt\""), "note at the manifest key:\n{}", r.text);
     assert!(mirror.take_fetched().is_empty(), "nothing may be downloaded");
 }
+
+/// A PEP 503 "simple" index on loopback: `simple/<name>/<wheel>`, listed by http.server.
+fn simple_index(wheels: &[PathBuf]) -> (TempDir, Vec<(String, String, String)>) {
+    let dir = TempDir::new("simple");
+    let mut pins = vec![];
+    for w in wheels {
+        let file = w.file_name().and_then(|f| f.to_str()).expect("name").to_string();
+        let mut parts = file.split('-');
+        let (name, version) =
+            (parts.next().expect("name").replace('_', "-").to_lowercase(), parts.next().expect("version").to_string());
+        let pkg = dir.0.join("simple").join(&name);
+        std::fs::create_dir_all(&pkg).expect("mkdir");
+        std::fs::copy(w, pkg.join(&file)).expect("copy");
+        let sum = run(Command::new("sha256sum").arg(w));
+        let hash = sum.text.split_whitespace().next().expect("sha256").to_string();
+        pins.push((name, version, hash));
+    }
+    (dir, pins)
+}
+
+fn cached_wheels(prefixes: &[&str]) -> Vec<PathBuf> {
+    let cache = wheel_cache(&root().join("examples/web/uv.lock"));
+    prefixes
+        .iter()
+        .map(|p| {
+            std::fs::read_dir(&cache)
+                .expect("cache")
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with(p)))
+                .unwrap_or_else(|| panic!("no {p} wheel in the cache"))
+        })
+        .collect()
+}
+
+/// examples/web reduced to a stdlib app whose lock is `requirements.txt` with `body`.
+fn requirements_service(tag: &str, fleet_extra: &str, body: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    copy_tree(&root().join("examples/hello"), &dir.0);
+    let text = std::fs::read_to_string(dir.0.join("fleet.toml")).expect("read");
+    let text = text
+        .replace("[fleet]\n", &format!("[fleet]\n{fleet_extra}"))
+        .replace("writable = [\"data\"]", "lock = \"requirements.txt\"");
+    std::fs::write(dir.0.join("fleet.toml"), text).expect("write");
+    std::fs::write(dir.0.join("requirements.txt"), body).expect("write");
+    dir
+}
+
+fn build_host(e: &Env, dir: &Path, extra: &[&str]) -> fleet_e2e::Run {
+    let mut c = Command::new(&e.docker);
+    c.args(["buildx", "build", "--progress=plain", "--network=host", "-f"]).arg(dir.join("fleet.toml"));
+    c.args(["--target", "hello", "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend)]).args(extra).arg(dir);
+    run(&mut c)
+}
+
+#[test]
+fn a_requirements_file_without_urls_is_fetched_by_pip_with_hashes_checked() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let (index, pins) = simple_index(&cached_wheels(&["idna-", "h11-"]));
+    let mirror = Mirror::start(&index.0);
+    let mut body = format!("--index-url http://127.0.0.1:{}/simple\n", mirror.port);
+    for (n, v, h) in &pins {
+        body.push_str(&format!("{n}=={v} \\\n    --hash=sha256:{h}\n"));
+    }
+    let dir = requirements_service("pip-download", "", &body);
+    // Without a network the frontend refuses up front, naming the fix.
+    let r = e.build(
+        &dir.0.join("fleet.toml"),
+        &dir.0,
+        &["--target", "hello", "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend)],
+    );
+    assert!(!r.ok && r.text.contains("build with --network=host"), "{}", r.text);
+    let image = format!("fleet-e2e/pip-download:{}", std::process::id());
+    let r = build_host(&e, &dir.0, &["--load", "-t", &image]);
+    assert!(r.ok, "{}", r.text);
+    assert!(r.text.contains("[hello] download 2 locked packages (hash-checked)"), "{}", r.text);
+    let fetched = mirror.take_fetched();
+    assert!(fetched.iter().any(|f| f.contains("idna-")) && fetched.iter().any(|f| f.contains("h11-")), "{fetched:?}");
+    let out = e.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "python3",
+        &image,
+        "-c",
+        "import idna, h11; print(idna.__file__)",
+    ]);
+    assert!(out.contains("/opt/fleet/site/idna/"), "{out}");
+    let _ = e.docker_ok(&["rmi", "-f", &image]);
+}
+
+#[test]
+fn a_private_index_secret_reaches_pip_but_no_layer_or_config() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let (index, pins) = simple_index(&cached_wheels(&["idna-"]));
+    let mirror = Mirror::start(&index.0);
+    let (n, v, h) = &pins[0];
+    let dir = requirements_service("secret", "index_secret = \"pypi\"\n", &format!("{n}=={v} --hash=sha256:{h}\n"));
+    let token = format!("s3cr3t-{}", std::process::id());
+    let out = TempDir::new("secret-out");
+    let dest = format!("type=oci,dest={}", out.0.join("img.tar").display());
+    let mut c = Command::new(&e.docker);
+    c.env("FLEET_TEST_PIP_INDEX", format!("http://fleet:{token}@127.0.0.1:{}/simple", mirror.port));
+    c.args([
+        "buildx",
+        "build",
+        "--progress=plain",
+        "--network=host",
+        "--secret",
+        "id=pypi,env=FLEET_TEST_PIP_INDEX",
+        "-f",
+    ]);
+    c.arg(dir.0.join("fleet.toml")).args([
+        "--target",
+        "hello",
+        "--build-arg",
+        &format!("BUILDKIT_SYNTAX={}", e.frontend),
+    ]);
+    c.args(["--provenance=false", "-o", &dest]).arg(&dir.0);
+    let r = run(&mut c);
+    assert!(r.ok, "{}", r.text);
+    assert!(mirror.take_fetched().iter().any(|f| f.contains("idna-")), "pip used the secret's index");
+    // Every blob of the exported image, layers decompressed, must be free of the token.
+    let x = TempDir::new("secret-x");
+    assert!(run(Command::new("tar").arg("-xf").arg(out.0.join("img.tar")).arg("-C").arg(&x.0)).ok);
+    let mut scanned = 0;
+    for blob in std::fs::read_dir(x.0.join("blobs/sha256")).expect("blobs").filter_map(Result::ok) {
+        let raw = std::fs::read(blob.path()).expect("blob");
+        let plain = run(Command::new("sh").arg("-c").arg(format!(
+            "gzip -dc '{}' 2>/dev/null || cat '{}'",
+            blob.path().display(),
+            blob.path().display()
+        )));
+        let haystack = format!("{}{}", String::from_utf8_lossy(&raw), plain.text);
+        assert!(!haystack.contains(&token), "secret found in blob {}", blob.path().display());
+        scanned += 1;
+    }
+    assert!(scanned >= 4, "scanned {scanned} blobs");
+}

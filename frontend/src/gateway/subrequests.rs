@@ -119,6 +119,8 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
     let args = [
         ("REVISION", "label org.opencontainers.image.revision"),
         ("SOURCE_DATE_EPOCH", "Unix time for the image's created date and history (reproducible builds)"),
+        ("FLEET_ARTIFACT_MIRROR", "base URL serving locked artifacts by file name (checksums still apply)"),
+        ("BUILDKIT_CACHE_MOUNT_NS", "namespace of the pip cache mount id"),
     ];
     let mut txt = format!("TARGET: {}\n", plan.name);
     if let Some(d) = &plan.description {
@@ -133,8 +135,20 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
             json!({ "name": name, "description": desc, "value": value })
         })
         .collect();
-    let v = json!({ "name": plan.name, "description": plan.description.clone().unwrap_or_default(),
+    let mut v = json!({ "name": plan.name, "description": plan.description.clone().unwrap_or_default(),
         "args": list, "sources": [source_data(file)] });
+    if let Some(id) = &plan.index_secret {
+        txt.push_str(&format!("\nSECRET\n{id} (required: private index URL for pip)\n"));
+        v["secrets"] = json!([{ "name": id, "required": true }]);
+    }
+    // pip (and its cache mount) runs only for requirements files and private indexes.
+    let via_pip = plan.index_secret.is_some() || plan.lock.as_ref().is_some_and(|l| l.value.ends_with(".txt"));
+    if via_pip {
+        let ns = opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").filter(|n| !n.is_empty()).map(|n| format!("{n}/"));
+        let id = format!("{}fleet-pip/{}/py{}/linux-amd64", ns.unwrap_or_default(), plan.family.name, plan.python);
+        txt.push_str(&format!("\nCACHE\n{id}\n"));
+        v["cache"] = json!([{ "ID": id }]);
+    }
     (v, txt)
 }
 

@@ -29,6 +29,7 @@ pub const EXEC_MOUNT_CACHE_SHARING: &str = "exec.mount.cache.sharing";
 pub const EXEC_MOUNT_TMPFS: &str = "exec.mount.tmpfs";
 pub const EXEC_MOUNT_TMPFS_SIZE: &str = "exec.mount.tmpfs.size";
 pub const EXEC_MOUNT_SECRET: &str = "exec.mount.secret";
+pub const EXEC_SECRET_ENV: &str = "exec.secretenv";
 
 pub const FILE_BASE: &str = "file.base";
 pub const FILE_COPY_INCLUDE_EXCLUDE: &str = "file.copy.includeexcludepatterns";

@@ -65,6 +65,7 @@ pub struct Exec {
     mounts: Vec<Mount>,
     readonly_root: bool,
     extra_hosts: Vec<(String, String)>,
+    secret_env: Vec<(String, String)>,
     meta: OpMeta,
 }
 
@@ -116,6 +117,13 @@ impl Exec {
     /// Adds `/etc/hosts` entries (`add-hosts`), as `(host, ip)`.
     pub fn extra_hosts(mut self, hosts: &[(String, String)]) -> Self {
         self.extra_hosts.extend(hosts.iter().cloned());
+        self
+    }
+
+    /// Sets environment variable `name` from BuildKit secret `id` (`--secret id=...`) for this
+    /// step only: the value never enters the op, the cache key or a layer.
+    pub fn secret_env(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
+        self.secret_env.push((id.into(), name.into()));
         self
     }
 
@@ -187,10 +195,19 @@ impl State {
         if exec.network != NetMode::Sandbox {
             b.caps.push(caps::EXEC_META_NETWORK);
         }
+        if !exec.secret_env.is_empty() {
+            b.caps.push(caps::EXEC_SECRET_ENV);
+        }
+        let secretenv = exec
+            .secret_env
+            .iter()
+            .map(|(id, name)| pb::SecretEnv { id: id.clone(), name: name.clone(), optional: false })
+            .collect();
         let body = pb::op::Op::Exec(pb::ExecOp {
             meta: Some(meta),
             mounts: pb_mounts,
             network: network as i32,
+            secretenv,
             ..Default::default()
         });
         let mut op_caps = vec![caps::EXEC_META_BASE, caps::EXEC_MOUNT_BIND];

@@ -27,11 +27,15 @@ pub struct LockedDeps {
     pub index_urls: Vec<String>,
     /// Span of the manifest's `lock = ...` value.
     pub span: std::ops::Range<usize>,
+    /// BuildKit secret holding a private index URL (`[fleet] index_secret`).
+    pub index_secret: Option<String>,
 }
 
 /// The install prefix as a state whose root is the image root (files under [`SITE`]).
 pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
-    let with_urls = deps.selected.iter().all(|s| s.artifact.url.is_some());
+    // A private index needs credentials, which only pip can send (BuildKit v0.13 HTTP sources
+    // have no auth: cap `source.http.auth` arrived later).
+    let with_urls = deps.index_secret.is_none() && deps.selected.iter().all(|s| s.artifact.url.is_some());
     let wheels = if with_urls { fetch_http(cx, deps) } else { fetch_pip(cx, base, deps) };
     let reqs = requirements(cx, deps);
     let n = deps.selected.len();
@@ -136,9 +140,11 @@ fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
             .map(|s| s.to_string())
             .collect();
     args.extend(["--disable-pip-version-check".into(), "-d".into(), OUT.into()]);
-    for (i, url) in deps.index_urls.iter().enumerate() {
-        args.push(if i == 0 { "--index-url".into() } else { "--extra-index-url".into() });
-        args.push(url.clone());
+    if deps.index_secret.is_none() {
+        for (i, url) in deps.index_urls.iter().enumerate() {
+            args.push(if i == 0 { "--index-url".into() } else { "--extra-index-url".into() });
+            args.push(url.clone());
+        }
     }
     args.extend(["-r".into(), format!("{REQS}/requirements.txt")]);
     let p = &cx.opts.platform;
@@ -146,11 +152,21 @@ fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
     if let Some(ns) = cx.opts.cache_ns.as_deref().filter(|n| !n.is_empty()) {
         id = format!("{ns}/{id}");
     }
-    let exec = Exec::new(args)
+    let mut exec = Exec::new(args);
+    if let Some(id) = &deps.index_secret {
+        // The URL with its credentials reaches pip as an env var for this step only.
+        exec = exec.secret_env(id.clone(), "PIP_INDEX_URL");
+    }
+    let exec = exec
         .user("0:0")
         .network(cx.opts.network)
         .extra_hosts(&cx.opts.extra_hosts)
-        .mount(Mount::Cache { dest: "/root/.cache/pip".into(), id, sharing: CacheSharing::Locked, owner: None })
+        .mount(Mount::Cache {
+            dest: "/root/.cache/pip".into(),
+            id,
+            sharing: CacheSharing::Locked,
+            owner: Some((0, 0, 0o755)),
+        })
         .mount(Mount::Layer { dest: REQS.into(), source: reqs, selector: None, readonly: true })
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
         .meta(cx.meta(format!("download {} locked packages (hash-checked)", deps.selected.len()), &deps.span));

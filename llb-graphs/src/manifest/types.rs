@@ -11,7 +11,8 @@ pub mod keys {
     /// Top-level tables.
     pub const ROOT: &[&str] = &["fleet", "families", "services"];
     /// `[fleet]`.
-    pub const FLEET: &[&str] = &["org", "registry", "python", "source", "description", "artifact_mirror"];
+    pub const FLEET: &[&str] =
+        &["org", "registry", "python", "source", "description", "artifact_mirror", "index_secret"];
     /// `[families.NAME]`.
     pub const FAMILY: &[&str] = &["base", "description", "env", "cuda", "python"];
     /// `[services.NAME]`.
@@ -66,6 +67,9 @@ pub struct Fleet {
     pub description: Option<SString>,
     /// Base URL that serves locked artifacts by file name (a mirror); checksums still apply.
     pub artifact_mirror: Option<SString>,
+    /// ID of the BuildKit secret (`--secret id=...`) holding a private index URL with its
+    /// credentials: pip then fetches the locked files from it (hashes still checked).
+    pub index_secret: Option<SString>,
 }
 
 /// `[families.NAME]`: a base image services build on.

@@ -57,8 +57,11 @@ pub fn plan_deps(
         }
     }
     let hashes_only = selected.iter().any(|s| matches!(s.artifact.kind, ArtifactKind::HashesOnly(_)));
-    if hashes_only && !network && problems.is_empty() {
-        let msg = format!("`{}` has hashes but no URLs, so pip must fetch the files from an index", at.value);
+    if (hashes_only || plan.index_secret.is_some()) && !network && problems.is_empty() {
+        let msg = match &plan.index_secret {
+            Some(id) => format!("`{}` is fetched by pip from the private index in secret `{id}`", at.value),
+            None => format!("`{}` has hashes but no URLs, so pip must fetch the files from an index", at.value),
+        };
         let d = Diagnostic::error(lock_file, 0..0, msg)
             .with_help("build with --network=host, or lock with URLs (uv.lock or pylock.toml)");
         problems.push(d);
@@ -66,7 +69,13 @@ pub fn plan_deps(
     if !problems.is_empty() {
         return Err(fail(Diagnostics(problems)));
     }
-    Ok(LockedDeps { path: at.value.clone(), selected, index_urls: parsed.index_urls.clone(), span: at.span.clone() })
+    Ok(LockedDeps {
+        path: at.value.clone(),
+        selected,
+        index_urls: parsed.index_urls.clone(),
+        span: at.span.clone(),
+        index_secret: plan.index_secret.clone(),
+    })
 }
 
 fn target_env(manifest: &SourceFile, plan: &ServicePlan, platform: &Platform) -> Result<TargetEnv, Diagnostics> {

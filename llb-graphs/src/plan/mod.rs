@@ -88,6 +88,8 @@ pub struct ServicePlan {
     pub lock: Option<At<String>>,
     /// `[fleet] artifact_mirror`.
     pub artifact_mirror: Option<String>,
+    /// `[fleet] index_secret`.
+    pub index_secret: Option<String>,
 }
 
 /// Refuses platforms a service cannot be built for: GPU (CUDA) families exist for linux/amd64
@@ -193,5 +195,6 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
             .map_or_else(|| DEFAULT_PYTHON.to_string(), |p| p.get_ref().trim().to_string()),
         lock: s.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
+        index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
     }
 }
