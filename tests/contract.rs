@@ -206,3 +206,29 @@ fn a_cuda_family_asked_for_arm64_fails_at_its_manifest_line() {
     assert!(r.text.contains(">>> cuda = \"12.1\""), "{}", r.text);
     assert!(r.text.contains("builds for linux/amd64 only, not linux/arm64"), "{}", r.text);
 }
+
+#[test]
+fn machine_profiles_set_env_and_machine_profile_json() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let (m, ctx) = hello();
+    let image = format!("fleet-e2e/pc2:{}", std::process::id());
+    let r = e.build(
+        &m,
+        &ctx,
+        &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "MACHINE=pc2", "--load", "-t", &image],
+    );
+    assert!(r.ok, "{}", r.text);
+    let env_list = e.inspect(&image, "{{json .Config.Env}}");
+    for kv in ["TORCH_CUDA_ARCH_LIST=8.6", "OMP_NUM_THREADS=4", "UVICORN_WORKERS=8", "FLEET_MACHINE=pc2"] {
+        assert!(env_list.contains(kv), "{kv} missing from {env_list}");
+    }
+    let json =
+        e.docker_ok(&["run", "--rm", "--network", "none", "--entrypoint", "cat", &image, "/etc/machine-profile.json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("profile JSON");
+    assert_eq!(v["name"], "pc2");
+    assert_eq!(v["env"]["TORCH_CUDA_ARCH_LIST"], "8.6");
+    let _ = e.docker_ok(&["rmi", "-f", &image]);
+    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "MACHINE=pc9"]);
+    assert!(!r.ok && r.text.contains("unknown machine profile `pc9`") && r.text.contains("mainpc, pc2"), "{}", r.text);
+}

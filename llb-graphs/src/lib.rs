@@ -8,3 +8,4 @@ pub mod lock;
 pub mod lower;
 pub mod manifest;
 pub mod plan;
+pub mod profile;

@@ -31,6 +31,9 @@ pub struct LlbArgs {
     /// Copy the app onto the base instead of using MergeOp.
     #[arg(long)]
     pub no_merge: bool,
+    /// Machine profile (`--build-arg MACHINE` of a build).
+    #[arg(long, default_value = llb_graphs::profile::DEFAULT)]
+    pub machine: String,
     /// `pb` (marshalled Definition bytes) or `json` (digest-keyed, for reading).
     #[arg(long, default_value = "pb", value_parser = ["pb", "json"])]
     pub format: String,
@@ -63,7 +66,12 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         load::print(&d);
         return Ok(1);
     }
-    let opts = LowerOptions { platform, merge_op: !args.no_merge, ..Default::default() };
+    let machine = load::profile(&ctx, &plan, &args.machine)?;
+    if let Err(d) = plan::check_profile(&l.file, &plan, &machine) {
+        load::print(&d);
+        return Ok(1);
+    }
+    let opts = LowerOptions { platform, merge_op: !args.no_merge, profile: Some(machine), ..Default::default() };
     let base = ResolvedImage::unresolved(plan.family.base.value.clone());
     let deps = match load::deps(&ctx, &l.file, &plan, &opts.platform) {
         Ok(d) => d,

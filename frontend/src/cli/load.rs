@@ -76,6 +76,35 @@ pub fn deps(
     })
 }
 
+/// The machine profile `name`: from the manifest's profiles folder in `ctx`, else built in.
+pub fn profile(
+    ctx: &Path,
+    plan: &llb_graphs::plan::ServicePlan,
+    name: &str,
+) -> anyhow::Result<llb_graphs::profile::Profile> {
+    use llb_graphs::profile;
+    let Some(dir) = &plan.profiles_dir else {
+        let known = profile::builtin_names().join(", ");
+        return match profile::builtin(name) {
+            Some(p) => p.map_err(|d| anyhow::anyhow!("{d}")),
+            None => anyhow::bail!("unknown machine profile `{name}`; known profiles: {known}"),
+        };
+    };
+    let path = ctx.join(dir).join(format!("{name}.json"));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        let mut known: Vec<String> = std::fs::read_dir(ctx.join(dir))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        known.sort();
+        anyhow::bail!("unknown machine profile `{name}` (no {}); known profiles: {}", path.display(), known.join(", "));
+    };
+    profile::parse(&SourceFile::new(format!("{dir}/{name}.json"), text), name).map_err(|d| anyhow::anyhow!("{d}"))
+}
+
 /// Prints diagnostics, one per line, to stderr.
 pub fn print(d: &Diagnostics) {
     for x in &d.0 {

@@ -47,7 +47,9 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     for p in &platforms {
         plan::check_platform(file, &plan, p).map_err(|d| errors::from_diagnostics(file, &d))?;
     }
-    let lower_opts = lower_options(opts, &caps, &plan);
+    let machine = super::profile::load(client, opts, &plan).await?;
+    plan::check_profile(file, &plan, &machine).map_err(|d| errors::from_diagnostics(file, &d))?;
+    let lower_opts = LowerOptions { profile: Some(machine), ..lower_options(opts, &caps, &plan) };
     check_source_dir(client, file, &plan, &lower_opts).await?;
     let lock_file = super::deps::read_lock(client, opts, file, &plan).await?;
     let mut built = vec![];
@@ -80,6 +82,7 @@ fn lower_options(opts: &Options, caps: &Caps, plan: &plan::ServicePlan) -> Lower
             .filter(|m| !m.is_empty())
             .or_else(|| plan.artifact_mirror.clone()),
         cache_ns: opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").cloned().filter(|n| !n.is_empty()),
+        profile: None,
     }
 }
 

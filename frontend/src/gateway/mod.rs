@@ -6,6 +6,7 @@ mod deps;
 mod errors;
 mod manifest;
 mod options;
+mod profile;
 mod resolve;
 mod stdio;
 mod subrequests;

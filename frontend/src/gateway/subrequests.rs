@@ -121,6 +121,7 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
         ("SOURCE_DATE_EPOCH", "Unix time for the image's created date and history (reproducible builds)"),
         ("FLEET_ARTIFACT_MIRROR", "base URL serving locked artifacts by file name (checksums still apply)"),
         ("BUILDKIT_CACHE_MOUNT_NS", "namespace of the pip cache mount id"),
+        ("MACHINE", "machine profile: image env and /etc/machine-profile.json (default mainpc)"),
     ];
     let mut txt = format!("TARGET: {}\n", plan.name);
     if let Some(d) = &plan.description {

@@ -52,6 +52,12 @@ pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -
             },
         ));
     }
+    if let Some(p) = &cx.opts.profile {
+        // The whole profile, for the app and for humans: `cat /etc/machine-profile.json`.
+        actions = actions
+            .then(FileAction::mkdir("/etc", 0o755).owner(Owner::id(0, 0)))
+            .then(FileAction::mkfile("/etc/machine-profile.json", 0o644, p.canonical_json()).owner(Owner::id(0, 0)));
+    }
     let name = format!("copy {} to {}", display_dir(&plan.source.value), plan.workdir);
     skel.file(actions, cx.meta(name, &plan.source.span))
 }

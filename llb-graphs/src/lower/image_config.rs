@@ -57,7 +57,7 @@ pub(super) fn lower_image_config(
         .entrypoint(vec![TINI.to_string(), "--".to_string()])
         .cmd(plan.command.value.clone())
         .exposed_ports(ports.iter().map(|p| format!("{p}/tcp")).collect::<Vec<_>>())
-        .env(merged_env(base, plan, with_deps))
+        .env(merged_env(base, plan, with_deps, opts))
         .working_dir(plan.workdir.clone())
         .labels(labels(plan, opts))
         .build()?;
@@ -98,7 +98,7 @@ pub(super) fn lower_image_config(
 
 /// Base env, then family and service env, then the ports the app must bind. Keys keep the
 /// base's order; a later value for a key replaces it in place.
-fn merged_env(base: &ResolvedImage, plan: &ServicePlan, with_deps: bool) -> Vec<String> {
+fn merged_env(base: &ResolvedImage, plan: &ServicePlan, with_deps: bool, opts: &LowerOptions) -> Vec<String> {
     let mut out: Vec<(String, String)> = base
         .env()
         .iter()
@@ -117,6 +117,10 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, with_deps: bool) -> Vec<
             .map_or(super::base::DEFAULT_PATH[5..].to_string(), |(_, v)| v.clone());
         extra.insert("PATH".into(), format!("{}/bin:{path}", super::SITE));
         extra.insert("PYTHONPATH".into(), super::SITE.to_string());
+    }
+    if let Some(p) = &opts.profile {
+        extra.extend(p.env.clone());
+        extra.insert("FLEET_MACHINE".into(), p.name.clone());
     }
     extra.extend(plan.env.clone());
     for (k, v) in extra {
@@ -140,6 +144,9 @@ fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
     }
     if let Some(rev) = &opts.revision {
         l.insert("org.opencontainers.image.revision".into(), rev.clone());
+    }
+    if let Some(p) = &opts.profile {
+        l.insert("fleet.machine".into(), p.name.clone());
     }
     l.extend(plan.labels.clone());
     l.extend(opts.labels.clone());

@@ -47,6 +47,8 @@ pub struct LowerOptions {
     pub artifact_mirror: Option<String>,
     /// `BUILDKIT_CACHE_MOUNT_NS`: prefix of every cache mount id.
     pub cache_ns: Option<String>,
+    /// The machine profile (`--build-arg MACHINE=...`): image env and `/etc/machine-profile.json`.
+    pub profile: Option<crate::profile::Profile>,
 }
 
 impl Default for LowerOptions {
@@ -65,6 +67,7 @@ impl Default for LowerOptions {
             source_date_epoch: None,
             artifact_mirror: None,
             cache_ns: None,
+            profile: None,
         }
     }
 }

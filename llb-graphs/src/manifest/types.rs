@@ -12,7 +12,7 @@ pub mod keys {
     pub const ROOT: &[&str] = &["fleet", "families", "services"];
     /// `[fleet]`.
     pub const FLEET: &[&str] =
-        &["org", "registry", "python", "source", "description", "artifact_mirror", "index_secret"];
+        &["org", "registry", "python", "source", "description", "artifact_mirror", "index_secret", "profiles"];
     /// `[families.NAME]`.
     pub const FAMILY: &[&str] = &["base", "description", "env", "cuda", "python"];
     /// `[services.NAME]`.
@@ -70,6 +70,9 @@ pub struct Fleet {
     /// ID of the BuildKit secret (`--secret id=...`) holding a private index URL with its
     /// credentials: pip then fetches the locked files from it (hashes still checked).
     pub index_secret: Option<SString>,
+    /// Folder in the build context with this fleet's machine profiles (`<name>.json`), used
+    /// instead of the built-in `mainpc` and `pc2`.
+    pub profiles: Option<SString>,
 }
 
 /// `[families.NAME]`: a base image services build on.

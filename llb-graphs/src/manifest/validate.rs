@@ -43,6 +43,11 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(py, format!("fleet python `{}` is not `3.N`", py.get_ref())));
         }
     }
+    if let Some(p) = m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()) {
+        if let Err(why) = context_path(p.get_ref()) {
+            out.push(err(p, format!("profiles folder `{}` {why}", p.get_ref())));
+        }
+    }
     if m.services.is_empty() {
         out.push(
             Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table"),

@@ -90,6 +90,8 @@ pub struct ServicePlan {
     pub artifact_mirror: Option<String>,
     /// `[fleet] index_secret`.
     pub index_secret: Option<String>,
+    /// `[fleet] profiles`: a profiles folder in the context.
+    pub profiles_dir: Option<String>,
 }
 
 /// Refuses platforms a service cannot be built for: GPU (CUDA) families exist for linux/amd64
@@ -110,6 +112,27 @@ pub fn check_platform(
             );
             Err(Diagnostic::error(file, cuda.span.clone(), msg)
                 .with_help("drop that --platform for this target")
+                .into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a CUDA family on a machine profile without a GPU arch list: its images would run
+/// on a machine that cannot use them.
+pub fn check_profile(
+    file: &SourceFile,
+    plan: &ServicePlan,
+    profile: &crate::profile::Profile,
+) -> Result<(), Diagnostics> {
+    match (&plan.family.cuda, &profile.gpu) {
+        (Some(cuda), None) => {
+            let msg = format!(
+                "service `{}`: family `{}` needs CUDA {}, but machine profile `{}` has no GPU (no gpu.cuda_arch_list)",
+                plan.name, plan.family.name, cuda.value, profile.name
+            );
+            Err(Diagnostic::error(file, cuda.span.clone(), msg)
+                .with_help("choose a GPU machine with --build-arg MACHINE=...")
                 .into())
         }
         _ => Ok(()),
@@ -196,5 +219,6 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         lock: s.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
+        profiles_dir: fleet.and_then(|f| f.profiles.as_ref()).map(|m| context_path_pub(m.get_ref())),
     }
 }
