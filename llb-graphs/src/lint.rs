@@ -45,7 +45,10 @@ pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Finding> {
         Finding { rule, diagnostic: d }
     };
     for (name, fam) in &m.families {
-        let base = &fam.get_ref().base;
+        let Some(base) = &fam.get_ref().base else {
+            continue_unused(m, name, &mut out, &warn);
+            continue;
+        };
         if let Ok(r) = ImageRef::parse(base.get_ref()) {
             if !r.is_pinned() && r.tag.as_deref().is_none_or(|t| t == "latest") {
                 let msg =
@@ -53,13 +56,25 @@ pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Finding> {
                 out.push(warn(&FLOATING_BASE_REFERENCE, base.span(), msg));
             }
         }
-        if !m.services.values().any(|s| s.get_ref().family.get_ref() == name.get_ref()) {
-            let msg = format!("family `{}` is not used by any service", name.get_ref());
-            out.push(warn(&UNUSED_FAMILY, name.span(), msg));
-        }
+        continue_unused(m, name, &mut out, &warn);
     }
     out.sort_by_key(|f| f.diagnostic.span.start);
     out
+}
+
+/// `UnusedFamily`: no service and no other family builds on `name`.
+fn continue_unused(
+    m: &Manifest,
+    name: &toml::Spanned<String>,
+    out: &mut Vec<Finding>,
+    warn: &dyn Fn(&'static Rule, std::ops::Range<usize>, String) -> Finding,
+) {
+    let n = name.get_ref();
+    let used = m.services.values().any(|s| s.get_ref().family.get_ref() == n)
+        || m.families.values().any(|f| f.get_ref().parent.as_ref().is_some_and(|p| p.get_ref() == n));
+    if !used {
+        out.push(warn(&UNUSED_FAMILY, name.span(), format!("family `{n}` is not used by any service or family")));
+    }
 }
 
 #[cfg(test)]
@@ -83,7 +98,7 @@ mod tests {
             findings(&text),
             [
                 "FloatingBaseReference fleet.toml:2:8: warning: family `a`: base `python` floats (no exact tag or digest)",
-                "UnusedFamily fleet.toml:3:11: warning: family `b` is not used by any service",
+                "UnusedFamily fleet.toml:3:11: warning: family `b` is not used by any service or family",
             ]
         );
     }

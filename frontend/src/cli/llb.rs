@@ -80,7 +80,7 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let lowered = lower::lower_service(&l.file, &plan, &base, deps.as_ref(), &opts)?;
+    let lowered = lower::lower_service_with(&l.file, &plan, &base, &deps, &opts)?;
     let info = llb_graphs::llb::pb::SourceInfo {
         filename: l.file.name.clone(),
         data: l.file.text.clone().into_bytes(),

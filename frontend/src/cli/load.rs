@@ -47,33 +47,40 @@ pub fn look(ctx: &Path, rel: &str) -> PathKind {
     }
 }
 
-/// Reads, parses and selects the service's lockfile for `platform`; `Ok(None)` without one.
+/// Reads, parses and selects the lockfiles of the service and of its families for `platform`.
 /// Problems come back as lines ready to print (lockfile errors, then the manifest note).
 pub fn deps(
     ctx: &Path,
     file: &SourceFile,
     plan: &llb_graphs::plan::ServicePlan,
     platform: &llb_graphs::llb::Platform,
-) -> Result<Option<llb_graphs::lower::LockedDeps>, Vec<Diagnostic>> {
-    let Some(lock) = &plan.lock else { return Ok(None) };
-    let note = || {
-        let mut d = Diagnostic::error(file, lock.span.clone(), format!("lockfile `{}` is named here", lock.value));
-        d.severity = llb_graphs::diag::Severity::Note;
-        d
+) -> Result<Vec<llb_graphs::lower::LockedDeps>, Vec<Diagnostic>> {
+    use llb_graphs::plan::{plan_deps, plan_family_deps, At};
+    let read = |at: &At<String>| -> Result<SourceFile, Vec<Diagnostic>> {
+        if look(ctx, &at.value) != PathKind::File {
+            let msg = format!("lockfile `{}` does not exist in the build context", at.value);
+            return Err(vec![Diagnostic::error(file, at.span.clone(), msg)]);
+        }
+        let bytes = std::fs::read(ctx.join(&at.value))
+            .map_err(|e| vec![Diagnostic::error(file, at.span.clone(), e.to_string())])?;
+        manifest::source_file(&at.value, &bytes).map_err(|d| d.0)
     };
-    if look(ctx, &lock.value) != PathKind::File {
-        let msg = format!("service `{}`: lockfile `{}` does not exist in the build context", plan.name, lock.value);
-        return Err(vec![Diagnostic::error(file, lock.span.clone(), msg)]);
-    }
-    let bytes = std::fs::read(ctx.join(&lock.value))
-        .map_err(|e| vec![Diagnostic::error(file, lock.span.clone(), e.to_string())])?;
-    let lock_file = manifest::source_file(&lock.value, &bytes).map_err(|d| [d.0, vec![note()]].concat())?;
-    // Offline: assume the build may reach the index, so hash-only requirements still lower.
-    llb_graphs::plan::plan_deps(file, plan, &lock_file, platform, true).map(Some).map_err(|e| {
+    let unfold = |e: llb_graphs::plan::DepsError| {
         let mut v = e.lock.0;
         v.push(*e.note);
         v
-    })
+    };
+    // Offline: assume the build may reach the index, so hash-only requirements still lower.
+    let mut out = vec![];
+    for layer in &plan.family.chain {
+        if let Some(at) = &layer.lock {
+            out.push(plan_family_deps(file, plan, layer, &read(at)?, platform, true).map_err(unfold)?);
+        }
+    }
+    if let Some(at) = &plan.lock {
+        out.push(plan_deps(file, plan, &read(at)?, platform, true).map_err(unfold)?);
+    }
+    Ok(out)
 }
 
 /// The machine profile `name`: from the manifest's profiles folder in `ctx`, else built in.

@@ -51,12 +51,14 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     plan::check_profile(file, &plan, &machine).map_err(|d| errors::from_diagnostics(file, &d))?;
     let lower_opts = LowerOptions { profile: Some(machine), ..lower_options(opts, &caps, &plan) };
     check_source_dir(client, file, &plan, &lower_opts).await?;
-    let lock_file = super::deps::read_lock(client, opts, file, &plan).await?;
+    plan::check_network(file, &plan, lower_opts.network != llb_graphs::llb::NetMode::None)
+        .map_err(|d| errors::from_diagnostics(file, &d))?;
+    let locks = super::deps::read_locks(client, opts, file, &plan).await?;
     let mut built = vec![];
     for p in &platforms {
         let lo = LowerOptions { platform: p.clone(), ..lower_opts.clone() };
-        let deps = super::deps::select(file, &plan, lock_file.as_ref(), p, lo.network)?;
-        built.push((p.clone(), build_platform(client, opts, &caps, &loaded, &plan, deps.as_ref(), &lo).await?));
+        let deps = super::deps::select(file, &plan, &locks, p, lo.network)?;
+        built.push((p.clone(), build_platform(client, opts, &caps, &loaded, &plan, &deps, &lo).await?));
     }
     Ok(assemble(built, opts.multi_platform))
 }
@@ -93,12 +95,12 @@ async fn build_platform(
     caps: &Caps,
     loaded: &Loaded,
     plan: &plan::ServicePlan,
-    deps: Option<&lower::LockedDeps>,
+    deps: &[lower::LockedDeps],
     lo: &LowerOptions,
 ) -> Result<(String, serde_json::Value), Status> {
     let base = resolve::resolve_base(client, opts, &plan.family, &plan.family.base_written, &lo.platform).await?;
     let lowered =
-        lower::lower_service(&loaded.file, plan, &base, deps, lo).map_err(|e| errors::plain(e.to_string()))?;
+        lower::lower_service_with(&loaded.file, plan, &base, deps, lo).map_err(|e| errors::plain(e.to_string()))?;
     let mopts = MarshalOptions { source_infos: vec![source_info(loaded)], allowed_caps: Some(caps.llb.clone()) };
     let def = lowered.state.marshal(&mopts).map_err(|e| errors::plain(e.to_string()))?.definition;
     let id = solve(client, def, opts).await?;

@@ -1,63 +1,89 @@
-//! The service's lockfile: fetched alone from the `context` local (followpaths), parsed and
-//! narrowed per platform by the library; its problems come back with boxes in the lockfile and
-//! a note at the manifest's `lock = ...` line.
+//! The lockfiles of a service and of its families: fetched alone from the `context` local
+//! (followpaths), parsed and narrowed per platform by the library; problems come back with boxes
+//! in the lockfile and a note at the manifest's `lock = ...` line.
 
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::ReadFileRequest;
 use llb_graphs::diag::{Diagnostic, SourceFile};
 use llb_graphs::llb::{LocalSource, NetMode, OpMeta, Platform};
 use llb_graphs::lower::LockedDeps;
-use llb_graphs::{manifest, plan};
+use llb_graphs::manifest;
+use llb_graphs::plan::{self, At};
 
 use super::build::{marshal_plain, solve, Client};
 use super::errors;
 use super::options::Options;
 
-/// Reads the lockfile the plan names, if any.
-pub async fn read_lock(
+/// The lockfiles a service build reads: its own (`None` family) and each family layer's.
+pub struct Locks {
+    own: Option<SourceFile>,
+    families: Vec<(String, SourceFile)>,
+}
+
+/// Reads every lockfile the plan names, in one transfer.
+pub async fn read_locks(
     client: &mut Client,
     opts: &Options,
     file: &SourceFile,
     p: &plan::ServicePlan,
-) -> Result<Option<SourceFile>, Status> {
-    let Some(lock) = &p.lock else { return Ok(None) };
-    let session = opts.raw.get("local-sessionid:context").cloned();
+) -> Result<Locks, Status> {
+    let mut wanted: Vec<(Option<String>, &At<String>)> = p.lock.iter().map(|l| (None, l)).collect();
+    wanted.extend(p.family.chain.iter().filter_map(|l| l.lock.as_ref().map(|at| (Some(l.name.clone()), at))));
+    let mut locks = Locks { own: None, families: vec![] };
+    if wanted.is_empty() {
+        return Ok(locks);
+    }
     let src = LocalSource {
         name: "context".into(),
-        session_id: session.or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok()),
-        shared_key_hint: Some("context-lockfile".into()),
-        follow_paths: vec![lock.value.clone()],
+        session_id: opts
+            .raw
+            .get("local-sessionid:context")
+            .cloned()
+            .or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok()),
+        shared_key_hint: Some("context-lockfiles".into()),
+        follow_paths: wanted.iter().map(|(_, at)| at.value.clone()).collect(),
         differ: Some("none".into()),
-        meta: OpMeta { custom_name: Some(format!("[internal] load lockfile {}", lock.value)), ..Default::default() },
+        meta: OpMeta { custom_name: Some("[internal] load lockfiles".into()), ..Default::default() },
         ..Default::default()
     };
     let id = solve(client, marshal_plain(&src.state())?, &Options::default()).await?;
-    let req = ReadFileRequest { r#ref: id, file_path: lock.value.clone(), range: None, mount_index: 0 };
-    let bytes = match client.read_file(req).await {
-        Ok(r) => r.into_inner().data,
-        Err(_) => {
-            let msg = format!("service `{}`: lockfile `{}` does not exist in the build context", p.name, lock.value);
-            let d = Diagnostic::error(file, lock.span.clone(), msg);
+    for (family, at) in wanted {
+        let req = ReadFileRequest { r#ref: id.clone(), file_path: at.value.clone(), range: None, mount_index: 0 };
+        let Ok(resp) = client.read_file(req).await else {
+            let msg = format!("lockfile `{}` does not exist in the build context", at.value);
+            let d = Diagnostic::error(file, at.span.clone(), msg);
             return Err(errors::from_diagnostics(file, &llb_graphs::diag::Diagnostics(vec![d])));
+        };
+        let lock_file = manifest::source_file(&at.value, &resp.into_inner().data)
+            .map_err(|d| errors::from_parts(&[(&SourceFile::new(&at.value, ""), &d.0)]))?;
+        match family {
+            None => locks.own = Some(lock_file),
+            Some(f) => locks.families.push((f, lock_file)),
         }
-    };
-    let lock_file = manifest::source_file(&lock.value, &bytes).map_err(|d| {
-        let empty = SourceFile::new(&lock.value, "");
-        errors::from_parts(&[(&empty, &d.0)])
-    })?;
-    Ok(Some(lock_file))
+    }
+    Ok(locks)
 }
 
-/// Selects the lockfile's artifacts for `platform`.
+/// Selects every lockfile's artifacts for `platform`.
 pub fn select(
     file: &SourceFile,
     p: &plan::ServicePlan,
-    lock_file: Option<&SourceFile>,
+    locks: &Locks,
     platform: &Platform,
     network: NetMode,
-) -> Result<Option<LockedDeps>, Status> {
-    let Some(lock_file) = lock_file else { return Ok(None) };
-    plan::plan_deps(file, p, lock_file, platform, network != NetMode::None)
-        .map(Some)
-        .map_err(|e| errors::from_parts(&[(lock_file, &e.lock.0), (file, &[*e.note][..])]))
+) -> Result<Vec<LockedDeps>, Status> {
+    let net = network != NetMode::None;
+    let fail = |lock_file: &SourceFile, e: plan::DepsError| {
+        errors::from_parts(&[(lock_file, &e.lock.0), (file, &[*e.note][..])])
+    };
+    let mut out = vec![];
+    for layer in &p.family.chain {
+        if let Some((_, lf)) = locks.families.iter().find(|(f, _)| *f == layer.name) {
+            out.push(plan::plan_family_deps(file, p, layer, lf, platform, net).map_err(|e| fail(lf, e))?);
+        }
+    }
+    if let Some(lf) = &locks.own {
+        out.push(plan::plan_deps(file, p, lf, platform, net).map_err(|e| fail(lf, e))?);
+    }
+    Ok(out)
 }

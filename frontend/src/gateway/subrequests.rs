@@ -101,12 +101,7 @@ fn targets(file: &SourceFile, m: &manifest::Manifest) -> (Value, String) {
         .map(|(name, svc)| {
             let s = svc.get_ref();
             let desc = s.description.as_ref().map(|d| d.get_ref().clone()).unwrap_or_default();
-            let base = m
-                .families
-                .iter()
-                .find(|(k, _)| k.get_ref() == s.family.get_ref())
-                .map(|(_, f)| f.get_ref().base.get_ref().clone())
-                .unwrap_or_default();
+            let base = plan::resolve_family(m, s.family.get_ref()).map(|f| f.base_written).unwrap_or_default();
             txt.push_str(&format!("{:<28}{desc}\n", name.get_ref()));
             json!({ "name": name.get_ref(), "default": only_one, "description": desc, "base": base,
                 "location": location(file, &svc.span()) })

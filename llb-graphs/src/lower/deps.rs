@@ -29,10 +29,18 @@ pub struct LockedDeps {
     pub span: std::ops::Range<usize>,
     /// BuildKit secret holding a private index URL (`[fleet] index_secret`).
     pub index_secret: Option<String>,
+    /// Install prefix in the image: [`SITE`] for the service, a family's own site otherwise.
+    pub prefix: String,
 }
 
-/// The install prefix as a state whose root is the image root (files under [`SITE`]).
+/// The install prefix as a state whose root is the image root (files under the prefix).
 pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
+    lower_deps_named(cx, base, deps, &cx.plan.name)
+}
+
+/// [`lower_deps`] with progress names prefixed `[label]` (a family's steps carry its name).
+pub(super) fn lower_deps_named(cx: &Cx<'_>, base: &State, deps: &LockedDeps, label: &str) -> State {
+    let cx = &Cx { file: cx.file, plan: cx.plan, opts: cx.opts, label };
     // A private index needs credentials, which only pip can send (BuildKit v0.13 HTTP sources
     // have no auth: cap `source.http.auth` arrived later).
     let with_urls = deps.index_secret.is_none() && deps.selected.iter().all(|s| s.artifact.url.is_some());
@@ -52,7 +60,7 @@ pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State 
         "--find-links",
         WHEELS,
         "--target",
-        &format!("{OUT}{SITE}"),
+        &format!("{OUT}{}", deps.prefix),
         "-r",
         &format!("{REQS}/requirements.txt"),
     ])

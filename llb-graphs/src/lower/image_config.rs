@@ -41,9 +41,10 @@ pub fn healthcheck_command(port: u16, path: &str) -> Vec<String> {
 pub(super) fn lower_image_config(
     plan: &ServicePlan,
     base: &ResolvedImage,
-    with_deps: bool,
+    sites: &[String],
     opts: &LowerOptions,
 ) -> Result<Value, ImageConfigError> {
+    let with_deps = !sites.is_empty();
     let mut img: ImageConfiguration = if base.config.is_null() {
         ImageConfiguration::default()
     } else {
@@ -57,7 +58,7 @@ pub(super) fn lower_image_config(
         .entrypoint(vec![TINI.to_string(), "--".to_string()])
         .cmd(plan.command.value.clone())
         .exposed_ports(ports.iter().map(|p| format!("{p}/tcp")).collect::<Vec<_>>())
-        .env(merged_env(base, plan, with_deps, opts))
+        .env(merged_env(base, plan, sites, opts))
         .working_dir(plan.workdir.clone())
         .labels(labels(plan, opts))
         .build()?;
@@ -74,13 +75,10 @@ pub(super) fn lower_image_config(
     img.set_created(created.clone());
     img.set_rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build()?);
     let mut history = img.history().clone().unwrap_or_default();
-    let steps: &[&str] = match (opts.merge_op, with_deps) {
-        (true, true) => &["locked dependencies", "app layout (tini checked)", "app files"],
-        (true, false) => &["app layout (tini checked)", "app files"],
-        (false, _) => &["app files"],
-    };
-    for step in steps {
-        history.push(HistoryBuilder::default().created_by(format!("fleet-frontend: {} {step}", plan.name)).build()?);
+    for step in history_steps(plan, with_deps, opts.merge_op) {
+        let mut h = HistoryBuilder::default().created_by(format!("fleet-frontend: {step}")).build()?;
+        h.set_created(created.clone());
+        history.push(h);
     }
     img.set_history(Some(history));
     let mut v = serde_json::to_value(&img)?;
@@ -98,7 +96,35 @@ pub(super) fn lower_image_config(
 
 /// Base env, then family and service env, then the ports the app must bind. Keys keep the
 /// base's order; a later value for a key replaces it in place.
-fn merged_env(base: &ResolvedImage, plan: &ServicePlan, with_deps: bool, opts: &LowerOptions) -> Vec<String> {
+/// One entry per layer the build adds, in order (the exporter reconciles any difference).
+fn history_steps(plan: &ServicePlan, with_deps: bool, merge: bool) -> Vec<String> {
+    let mut steps = vec![];
+    for l in &plan.family.chain {
+        if let Some(u) = &l.user {
+            steps.push(format!("family {}: user {}", l.name, u.value));
+        }
+        if !l.apt.is_empty() {
+            steps.push(format!("family {}: apt-get install ({} packages)", l.name, l.apt.len()));
+        }
+        if l.lock.is_some() {
+            steps.push(format!("family {}: locked packages", l.name));
+        }
+    }
+    let svc = &plan.name;
+    match (merge, with_deps && plan.lock.is_some()) {
+        (true, true) => steps.extend([
+            format!("{svc} locked packages"),
+            format!("{svc} app layout (tini checked)"),
+            format!("{svc} app files"),
+        ]),
+        (true, false) => steps.extend([format!("{svc} app layout (tini checked)"), format!("{svc} app files")]),
+        (false, _) => steps.push(format!("{svc} app files")),
+    }
+    steps
+}
+
+fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: &LowerOptions) -> Vec<String> {
+    let with_deps = !sites.is_empty();
     let mut out: Vec<(String, String)> = base
         .env()
         .iter()
@@ -115,8 +141,9 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, with_deps: bool, opts: &
             .iter()
             .find(|(k, _)| k == "PATH")
             .map_or(super::base::DEFAULT_PATH[5..].to_string(), |(_, v)| v.clone());
-        extra.insert("PATH".into(), format!("{}/bin:{path}", super::SITE));
-        extra.insert("PYTHONPATH".into(), super::SITE.to_string());
+        let bins: Vec<String> = sites.iter().map(|s| format!("{s}/bin")).collect();
+        extra.insert("PATH".into(), format!("{}:{path}", bins.join(":")));
+        extra.insert("PYTHONPATH".into(), sites.join(":"));
     }
     if let Some(p) = &opts.profile {
         extra.extend(p.env.clone());

@@ -4,6 +4,7 @@
 mod app;
 mod base;
 mod deps;
+mod family;
 mod image_config;
 mod runtime;
 
@@ -89,19 +90,41 @@ pub fn lower_service(
     deps: Option<&LockedDeps>,
     opts: &LowerOptions,
 ) -> Result<Lowered, ImageConfigError> {
-    let cx = Cx { file, plan, opts };
+    lower_service_with(file, plan, base, deps.map(std::slice::from_ref).unwrap_or(&[]), opts)
+}
+
+/// Lowers one service with the locked packages of its own lockfile (prefix [`SITE`]) and of
+/// its families' lockfiles (prefix `/opt/fleet/families/<name>/site`).
+pub fn lower_service_with(
+    file: &SourceFile,
+    plan: &ServicePlan,
+    base: &ResolvedImage,
+    deps: &[LockedDeps],
+    opts: &LowerOptions,
+) -> Result<Lowered, ImageConfigError> {
+    let cx = Cx { file, plan, opts, label: &plan.name };
     let base_state = base::lower_base(&cx, base);
-    let app = app::lower_app(&cx, &base_state, base);
-    let deps_state = deps.map(|d| deps::lower_deps(&cx, &base_state, d));
-    let state = runtime::lower_runtime(&cx, &base_state, deps_state.as_ref(), &app);
-    let image_config = image_config::lower_image_config(plan, base, deps.is_some(), opts)?;
+    let family_state = family::lower_chain(&cx, &base_state, deps);
+    let app = app::lower_app(&cx, &family_state, base);
+    let own = deps.iter().find(|d| d.prefix == SITE);
+    let deps_state = own.map(|d| deps::lower_deps(&cx, &family_state, d));
+    let state = runtime::lower_runtime(&cx, &family_state, deps_state.as_ref(), &app);
+    // Import order: the service's packages first, then each family's from the leaf up.
+    let mut sites: Vec<String> = own.map(|d| d.prefix.clone()).into_iter().collect();
+    for layer in plan.family.chain.iter().rev() {
+        let prefix = crate::plan::family_site(&layer.name);
+        if deps.iter().any(|d| d.prefix == prefix) {
+            sites.push(prefix);
+        }
+    }
+    let image_config = image_config::lower_image_config(plan, base, &sites, opts)?;
     Ok(Lowered { state, image_config })
 }
 
 /// The build context as the service's copy step reads it, so a frontend can solve the same
 /// transfer early and check the source directory exists before building.
 pub fn context_state(file: &SourceFile, plan: &ServicePlan, opts: &LowerOptions) -> State {
-    app::context(&Cx { file, plan, opts })
+    app::context(&Cx { file, plan, opts, label: &plan.name })
 }
 
 /// What every lowering step reads.
@@ -109,13 +132,15 @@ pub(crate) struct Cx<'a> {
     pub file: &'a SourceFile,
     pub plan: &'a ServicePlan,
     pub opts: &'a LowerOptions,
+    /// Progress-name prefix: the service, or `family NAME` for a family's shared steps.
+    pub label: &'a str,
 }
 
 impl Cx<'_> {
     /// Op metadata: a `[service] ...` progress name and the manifest span as location.
     pub fn meta(&self, name: impl AsRef<str>, span: &std::ops::Range<usize>) -> OpMeta {
         OpMeta {
-            custom_name: Some(format!("[{}] {}", self.plan.name, name.as_ref())),
+            custom_name: Some(format!("[{}] {}", self.label, name.as_ref())),
             ignore_cache: self.opts.ignore_cache,
             location: Some(Location { source_index: 0, ranges: vec![self.file.llb_range(span)] }),
             progress_group: None,

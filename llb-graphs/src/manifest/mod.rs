@@ -1,6 +1,7 @@
 //! Manifest v1: TOML parsed with spans, then validated. Every problem comes back as a
 //! [`Diagnostic`] at `file:line:col`; nothing here panics on any input.
 
+mod families;
 mod suggest;
 pub mod types;
 pub mod validate;

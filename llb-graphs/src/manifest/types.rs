@@ -14,7 +14,7 @@ pub mod keys {
     pub const FLEET: &[&str] =
         &["org", "registry", "python", "source", "description", "artifact_mirror", "index_secret", "profiles"];
     /// `[families.NAME]`.
-    pub const FAMILY: &[&str] = &["base", "description", "env", "cuda", "python"];
+    pub const FAMILY: &[&str] = &["base", "parent", "description", "env", "cuda", "python", "apt", "user", "lock"];
     /// `[services.NAME]`.
     pub const SERVICE: &[&str] = &[
         "family",
@@ -79,8 +79,17 @@ pub struct Fleet {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Family {
-    /// Base image reference (`repo:tag` or `repo@sha256:...`).
-    pub base: SString,
+    /// Base image reference (`repo:tag` or `repo@sha256:...`); exactly one of `base`, `parent`.
+    pub base: Option<SString>,
+    /// The family this one builds on.
+    pub parent: Option<SString>,
+    /// Debian/Ubuntu packages to install, `name` or `name=version` (apt pins).
+    #[serde(default)]
+    pub apt: Vec<SString>,
+    /// Creates this user with UID:GID 10001:10001 and a home directory.
+    pub user: Option<SString>,
+    /// Hash-pinned lockfile of packages every service of the family gets.
+    pub lock: Option<SString>,
     /// Free text.
     pub description: Option<SString>,
     /// Environment added to every service of the family.

@@ -27,9 +27,10 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let err = |s: &SString, msg: String| Diagnostic::error(file, s.span(), msg);
     for (name, fam) in &m.families {
         check_name(file, name, "family", &mut out);
-        let base = fam.get_ref().base.get_ref();
-        if let Err(why) = crate::plan::ImageRef::parse(base) {
-            out.push(err(&fam.get_ref().base, format!("family `{}`: base `{base}` {why}", name.get_ref())));
+        if let Some(b) = &fam.get_ref().base {
+            if let Err(why) = crate::plan::ImageRef::parse(b.get_ref()) {
+                out.push(err(b, format!("family `{}`: base `{}` {why}", name.get_ref(), b.get_ref())));
+            }
         }
         check_env(file, &fam.get_ref().env, &mut out);
         if let Some(py) = &fam.get_ref().python {
@@ -48,6 +49,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(p, format!("profiles folder `{}` {why}", p.get_ref())));
         }
     }
+    out.extend(super::families::validate_families(file, m));
     if m.services.is_empty() {
         out.push(
             Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table"),

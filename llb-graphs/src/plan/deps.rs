@@ -39,6 +39,43 @@ pub fn plan_deps(
             note: Box::new(Diagnostic::error(manifest, plan.span.clone(), "no lock")),
         });
     };
+    deps_for(manifest, plan, at, crate::lower::SITE, lock_file, platform, network)
+}
+
+/// [`plan_deps`] for the lockfile of one family layer of the service's chain; its packages go
+/// to `/opt/fleet/families/<name>/site`.
+pub fn plan_family_deps(
+    manifest: &SourceFile,
+    plan: &ServicePlan,
+    layer: &super::FamilyLayer,
+    lock_file: &SourceFile,
+    platform: &Platform,
+    network: bool,
+) -> Result<LockedDeps, DepsError> {
+    let Some(at) = &layer.lock else {
+        return Err(DepsError {
+            lock: Diagnostics(vec![]),
+            note: Box::new(Diagnostic::error(manifest, layer.span.clone(), "no lock")),
+        });
+    };
+    let prefix = family_site(&layer.name);
+    deps_for(manifest, plan, at, &prefix, lock_file, platform, network)
+}
+
+/// Where a family's locked packages live in its images.
+pub fn family_site(family: &str) -> String {
+    format!("/opt/fleet/families/{family}/site")
+}
+
+fn deps_for(
+    manifest: &SourceFile,
+    plan: &ServicePlan,
+    at: &super::At<String>,
+    prefix: &str,
+    lock_file: &SourceFile,
+    platform: &Platform,
+    network: bool,
+) -> Result<LockedDeps, DepsError> {
     let mut note = Diagnostic::error(manifest, at.span.clone(), format!("lockfile `{}` is named here", at.value));
     note.severity = Severity::Note;
     let fail = |lock: Diagnostics| DepsError { lock, note: Box::new(note.clone()) };
@@ -75,6 +112,7 @@ pub fn plan_deps(
         index_urls: parsed.index_urls.clone(),
         span: at.span.clone(),
         index_secret: plan.index_secret.clone(),
+        prefix: prefix.to_string(),
     })
 }
 

@@ -2,9 +2,11 @@
 //! default applied and every value still carrying the manifest span it came from.
 
 mod deps;
+mod family;
 mod image_ref;
 
-pub use deps::{plan_deps, DepsError, ASSUMED_GLIBC};
+pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, ASSUMED_GLIBC};
+pub use family::{resolve_family, FamilyLayer};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -43,8 +45,12 @@ pub struct FamilyPlan {
     pub base_written: String,
     /// Family environment.
     pub env: BTreeMap<String, String>,
-    /// CUDA version of a GPU family, with the span of the `cuda` key's value.
+    /// CUDA version of a GPU family (its own or inherited), with the span of the `cuda` value.
     pub cuda: Option<At<String>>,
+    /// Python `major.minor` of the family (its own, inherited, `[fleet] python`, else 3.11).
+    pub python: String,
+    /// The layers from the root family down to this one.
+    pub chain: Vec<FamilyLayer>,
     /// The whole `[families.NAME]` table.
     pub span: Range<usize>,
 }
@@ -139,6 +145,22 @@ pub fn check_profile(
     }
 }
 
+/// Refuses steps that need a package archive when the build has no network: apt packages fetch
+/// from the distribution's archive (pip's needs are checked with the lockfile).
+pub fn check_network(file: &SourceFile, plan: &ServicePlan, network: bool) -> Result<(), Diagnostics> {
+    let apt = plan.family.chain.iter().find_map(|l| l.apt.first().map(|a| (l, a)));
+    match apt {
+        Some((layer, first)) if !network => {
+            let msg = format!(
+                "family `{}` installs apt packages, which come from the distribution's archive, but the build has no network",
+                layer.name
+            );
+            Err(Diagnostic::error(file, first.span.clone(), msg).with_help("build with --network=host").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Names of all build targets, sorted.
 pub fn targets(m: &Manifest) -> Vec<String> {
     m.services.keys().map(|k| k.get_ref().clone()).collect()
@@ -173,16 +195,8 @@ fn services_span(m: &Manifest) -> Range<usize> {
 
 fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> ServicePlan {
     // `validate` already ran: the family exists, paths and ports are sound.
-    let (fkey, fam) = m.families.iter().find(|(k, _)| k.get_ref() == s.family.get_ref()).expect("validated family");
-    let base = ImageRef::parse(fam.get_ref().base.get_ref()).expect("validated base");
-    let family = FamilyPlan {
-        name: fkey.get_ref().clone(),
-        base: At { value: base, span: fam.get_ref().base.span() },
-        base_written: fam.get_ref().base.get_ref().clone(),
-        cuda: fam.get_ref().cuda.as_ref().map(|c| At { value: c.get_ref().clone(), span: c.span() }),
-        env: fam.get_ref().env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
-        span: fam.span(),
-    };
+    let family = resolve_family(m, s.family.get_ref()).expect("validated family graph");
+    let python_of_family = family.python.clone();
     let mut env = family.env.clone();
     env.extend(s.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
     let ports = s.ports.get_ref();
@@ -210,12 +224,7 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         labels: s.labels.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
         repo_url: fleet.and_then(|f| f.source.as_ref()).map(|s| s.get_ref().clone()),
         description: s.description.as_ref().map(|d| d.get_ref().clone()),
-        python: fam
-            .get_ref()
-            .python
-            .as_ref()
-            .or(fleet.and_then(|f| f.python.as_ref()))
-            .map_or_else(|| DEFAULT_PYTHON.to_string(), |p| p.get_ref().trim().to_string()),
+        python: python_of_family,
         lock: s.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),

@@ -1,0 +1,104 @@
+//! The family chain on top of the root's base image: per family, its user, its apt packages and
+//! its locked Python packages, each a layer. Services of one family share these ops (same
+//! digests), so one build or bake of several services builds the family once.
+
+use super::deps::{lower_deps_named, LockedDeps};
+use super::Cx;
+use crate::llb::{CacheSharing, Copy, Exec, FileAction, Mount, OpMeta, State};
+use crate::plan::{FamilyLayer, APP_UID};
+
+/// `$1` user name, `$2` uid:gid number.
+const USER_SCRIPT: &str = r#"set -eu
+getent group "$2" >/dev/null || groupadd -g "$2" "$1"
+getent passwd "$2" >/dev/null || useradd -u "$2" -g "$2" -m -d "/home/$1" -s /bin/sh "$1""#;
+
+/// apt with its lists and archives on locked cache mounts, so neither lands in a layer and two
+/// builds never run apt on one cache at once. `$@` are the packages (pins as `name=version`).
+const APT_SCRIPT: &str = r#"set -eu
+rm -f /etc/apt/apt.conf.d/docker-clean
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@""#;
+
+pub(super) fn lower_chain(cx: &Cx<'_>, base: &State, family_deps: &[LockedDeps]) -> State {
+    let mut st = base.clone();
+    for layer in &cx.plan.family.chain {
+        if let Some(user) = &layer.user {
+            st = user_step(cx, &st, layer, &user.value, &user.span);
+        }
+        if !layer.apt.is_empty() {
+            st = apt_step(cx, &st, layer);
+        }
+        if let Some(deps) = family_deps.iter().find(|d| d.prefix == crate::plan::family_site(&layer.name)) {
+            let d = lower_deps_named(cx, &st, deps, &family_label(&layer.name));
+            st = on_top(cx, &st, &d, &deps.prefix, layer);
+        }
+    }
+    st
+}
+
+fn family_label(name: &str) -> String {
+    format!("family {name}")
+}
+
+fn meta(cx: &Cx<'_>, layer: &FamilyLayer, what: String, span: &std::ops::Range<usize>) -> OpMeta {
+    let label = family_label(&layer.name);
+    Cx { file: cx.file, plan: cx.plan, opts: cx.opts, label: &label }.meta(what, span)
+}
+
+fn user_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, user: &str, span: &std::ops::Range<usize>) -> State {
+    let exec = Exec::new(["/bin/sh", "-c", USER_SCRIPT, "fleet-user", user, &APP_UID.to_string()])
+        .user("0:0")
+        .network(crate::llb::NetMode::None)
+        .meta(meta(cx, layer, format!("create user {user} ({APP_UID}:{APP_UID})"), span));
+    st.run(exec).root()
+}
+
+fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer) -> State {
+    let root = cx.plan.family.chain.first().map_or(layer.name.as_str(), |l| l.name.as_str());
+    let p = &cx.opts.platform;
+    let ns = cx.opts.cache_ns.as_deref().filter(|n| !n.is_empty()).map(|n| format!("{n}/")).unwrap_or_default();
+    // Lists and archives differ per distribution and architecture: key the caches by the root
+    // family (its base image) and the platform.
+    let cache = |what: &str| format!("{ns}fleet-apt-{what}/{root}/{}-{}", p.os, p.architecture);
+    let pkgs: Vec<String> = layer.apt.iter().map(|a| a.value.clone()).collect();
+    let mut args = vec!["/bin/sh".to_string(), "-c".into(), APT_SCRIPT.into(), "fleet-apt".into()];
+    args.extend(pkgs.iter().cloned());
+    let span = layer
+        .apt
+        .first()
+        .map_or(layer.span.clone(), |a| a.span.start..layer.apt.last().map_or(a.span.end, |l| l.span.end));
+    let exec = Exec::new(args)
+        .user("0:0")
+        .network(cx.opts.network)
+        .extra_hosts(&cx.opts.extra_hosts)
+        .mount(Mount::Cache {
+            dest: "/var/cache/apt".into(),
+            id: cache("cache"),
+            sharing: CacheSharing::Locked,
+            owner: None,
+        })
+        .mount(Mount::Cache {
+            dest: "/var/lib/apt".into(),
+            id: cache("lib"),
+            sharing: CacheSharing::Locked,
+            owner: None,
+        })
+        .meta(meta(cx, layer, format!("apt-get install {}", pkgs.join(" ")), &span));
+    st.run(exec).root()
+}
+
+/// A family's installed packages on top of the chain so far.
+fn on_top(cx: &Cx<'_>, st: &State, deps: &State, prefix: &str, layer: &FamilyLayer) -> State {
+    let out = if cx.opts.merge_op {
+        State::merge(&[st.clone(), deps.clone()], meta(cx, layer, "merge locked packages".into(), &layer.span))
+    } else {
+        let c = FileAction::copy(
+            deps,
+            prefix,
+            prefix,
+            Copy { dir_copy_contents: true, create_dest_path: true, ..Default::default() },
+        );
+        st.file(c, meta(cx, layer, "copy locked packages".into(), &layer.span))
+    };
+    out.with_meta_of(st)
+}

@@ -1,0 +1,149 @@
+//! Checks of the family graph: each family has exactly one of `base` and `parent`, parents
+//! exist, the graph has no cycle, and apt packages and user names are well formed.
+
+use std::collections::BTreeMap;
+
+use super::did_you_mean;
+use super::types::{Manifest, SString};
+use super::validate::context_path;
+use crate::diag::{Diagnostic, SourceFile};
+
+/// Every problem of the family tables.
+pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
+    let mut out = vec![];
+    let names: Vec<&str> = m.families.keys().map(|k| k.get_ref().as_str()).collect();
+    for (name, fam) in &m.families {
+        let f = fam.get_ref();
+        let n = name.get_ref();
+        match (&f.base, &f.parent) {
+            (Some(_), Some(p)) => out.push(Diagnostic::error(
+                file,
+                p.span(),
+                format!("family `{n}` has both `base` and `parent`; keep one"),
+            )),
+            (None, None) => out.push(
+                Diagnostic::error(file, name.span(), format!("family `{n}` has neither `base` nor `parent`"))
+                    .with_help("a root family names its image with base = \"repo:tag\"; others name their parent"),
+            ),
+            (None, Some(p)) if !names.contains(&p.get_ref().as_str()) => {
+                let mut d =
+                    Diagnostic::error(file, p.span(), format!("family `{n}`: unknown parent family `{}`", p.get_ref()));
+                if let Some(s) = did_you_mean(p.get_ref(), names.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
+                out.push(d);
+            }
+            _ => {}
+        }
+        for pkg in &f.apt {
+            if !apt_ok(pkg.get_ref()) {
+                let msg = format!("family `{n}`: apt package `{}` is not `name` or `name=version`", pkg.get_ref());
+                out.push(Diagnostic::error(file, pkg.span(), msg));
+            }
+        }
+        if let Some(u) = &f.user {
+            let ok = u.get_ref().chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && u.get_ref().len() <= 32
+                && u.get_ref().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-".contains(c));
+            if !ok {
+                out.push(Diagnostic::error(
+                    file,
+                    u.span(),
+                    format!("family `{n}`: user name `{}` is not valid", u.get_ref()),
+                ));
+            }
+        }
+        if let Some(l) = &f.lock {
+            if let Err(why) = context_path(l.get_ref()) {
+                out.push(Diagnostic::error(file, l.span(), format!("family `{n}`: lock `{}` {why}", l.get_ref())));
+            }
+        }
+    }
+    out.extend(cycles(file, m));
+    out
+}
+
+/// One error per cycle, at the `parent` value of its first family in name order.
+fn cycles(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
+    let parent: BTreeMap<&str, &SString> =
+        m.families.iter().filter_map(|(k, f)| f.get_ref().parent.as_ref().map(|p| (k.get_ref().as_str(), p))).collect();
+    let mut reported: Vec<&str> = vec![];
+    let mut out = vec![];
+    for start in parent.keys() {
+        let mut path = vec![*start];
+        let mut cur = *start;
+        while let Some(p) = parent.get(cur) {
+            cur = p.get_ref().as_str();
+            if let Some(i) = path.iter().position(|x| *x == cur) {
+                let cycle = &path[i..];
+                if !cycle.iter().any(|c| reported.contains(c)) {
+                    let first = cycle.iter().min().copied().unwrap_or(cur);
+                    let mut ring: Vec<&str> = cycle.to_vec();
+                    ring.push(cycle[0]);
+                    let msg = format!("family graph has a cycle: {}", ring.join(" → "));
+                    out.push(Diagnostic::error(file, parent[first].span(), msg));
+                    reported.extend_from_slice(cycle);
+                }
+                break;
+            }
+            path.push(cur);
+        }
+    }
+    out
+}
+
+/// `name` or `name=version`, Debian package and version syntax.
+fn apt_ok(s: &str) -> bool {
+    let (name, version) = s.split_once('=').map_or((s, None), |(n, v)| (n, Some(v)));
+    let name_ok = name.len() >= 2
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    let version_ok = version.is_none_or(|v| {
+        !v.is_empty()
+            && v.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+    });
+    name_ok && version_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errs(families: &str) -> Vec<String> {
+        let text = format!("{families}\n[services.s]\nfamily = \"a\"\nsource = \"app\"\ncommand = [\"x\"]\nports = {{ service = 1, health = 2 }}\n");
+        let f = SourceFile::new("fleet.toml", text);
+        match crate::manifest::parse(&f) {
+            Ok(_) => vec![],
+            Err(d) => d.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_chain_of_families_is_fine() {
+        let e = errs("[families.root]\nbase = \"python:3.11-slim\"\nuser = \"appuser\"\n[families.a]\nparent = \"root\"\napt = [\"curl\", \"tzdata=2024a-0+deb12u1\"]\n");
+        assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn cycles_are_reported_once_at_a_parent_line() {
+        let e = errs("[families.a]\nparent = \"b\"\n[families.b]\nparent = \"a\"\n");
+        assert_eq!(e, ["fleet.toml:2:10: error: family graph has a cycle: a → b → a"]);
+    }
+
+    #[test]
+    fn base_and_parent_are_exclusive_and_one_is_needed() {
+        let e = errs("[families.r]\nbase = \"python:3.11\"\n[families.a]\nbase = \"python:3.11\"\nparent = \"r\"\n[families.x]\ndescription = \"d\"\n");
+        assert!(e.iter().any(|x| x.starts_with("fleet.toml:5:10:") && x.contains("both `base` and `parent`")), "{e:?}");
+        assert!(e.iter().any(|x| x.contains("family `x` has neither")), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_parent_bad_apt_and_user() {
+        let e = errs("[families.r]\nbase = \"python:3.11\"\n[families.a]\nparent = \"rr\"\napt = [\"Curl\", \"x=\"]\nuser = \"App User\"\n");
+        assert!(e.iter().any(|x| x.contains("unknown parent family `rr`") && x.contains("did you mean `r`?")), "{e:?}");
+        assert!(e.iter().any(|x| x.contains("apt package `Curl`")), "{e:?}");
+        assert!(e.iter().any(|x| x.contains("apt package `x=`")), "{e:?}");
+        assert!(e.iter().any(|x| x.contains("user name `App User`")), "{e:?}");
+    }
+}

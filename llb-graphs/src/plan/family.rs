@@ -1,0 +1,70 @@
+//! Families resolved through their parents: the root's base image, every layer from the root
+//! down to the family itself, and the values a family inherits (env, Python, CUDA).
+
+use std::collections::BTreeMap;
+
+use super::{At, FamilyPlan, ImageRef, DEFAULT_PYTHON};
+use crate::manifest::validate::context_path_pub;
+use crate::manifest::Manifest;
+
+/// What one family adds on top of its parent (or of its base image, for a root).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyLayer {
+    /// Family name.
+    pub name: String,
+    /// apt packages, `name` or `name=version`.
+    pub apt: Vec<At<String>>,
+    /// User created with UID:GID 10001:10001.
+    pub user: Option<At<String>>,
+    /// Lockfile in the context.
+    pub lock: Option<At<String>>,
+    /// The `[families.NAME]` table.
+    pub span: std::ops::Range<usize>,
+}
+
+/// Resolves family `name` of a validated manifest (parents exist, no cycles).
+pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
+    let mut chain = vec![];
+    let mut cur = name.to_string();
+    // The manifest is validated acyclic; the bound only guards against misuse.
+    for _ in 0..=m.families.len() {
+        let (key, fam) = m.families.iter().find(|(k, _)| *k.get_ref() == cur)?;
+        chain.push((key, fam));
+        match &fam.get_ref().parent {
+            Some(p) => cur = p.get_ref().clone(),
+            None => break,
+        }
+    }
+    chain.reverse();
+    let (_, root) = chain.first()?;
+    let base = root.get_ref().base.as_ref()?;
+    let fleet_python =
+        m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()).map(|p| p.get_ref().trim().to_string());
+    let mut env = BTreeMap::new();
+    let (mut python, mut cuda) = (None, None);
+    let mut layers = vec![];
+    for (key, fam) in &chain {
+        let f = fam.get_ref();
+        env.extend(f.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
+        python = f.python.as_ref().map(|p| p.get_ref().trim().to_string()).or(python);
+        cuda = f.cuda.as_ref().map(|c| At { value: c.get_ref().clone(), span: c.span() }).or(cuda);
+        layers.push(FamilyLayer {
+            name: key.get_ref().clone(),
+            apt: f.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
+            user: f.user.as_ref().map(|u| At { value: u.get_ref().clone(), span: u.span() }),
+            lock: f.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
+            span: fam.span(),
+        });
+    }
+    let (_, leaf) = chain.last()?;
+    Some(FamilyPlan {
+        name: name.to_string(),
+        base: At { value: ImageRef::parse(base.get_ref()).ok()?, span: base.span() },
+        base_written: base.get_ref().clone(),
+        env,
+        cuda,
+        python: python.or(fleet_python).unwrap_or_else(|| DEFAULT_PYTHON.to_string()),
+        chain: layers,
+        span: leaf.span(),
+    })
+}
