@@ -1,6 +1,7 @@
 //! Command-line entry points of the `fleet-frontend` binary.
 
 mod check;
+mod fleet;
 mod image;
 mod llb;
 mod load;
@@ -23,6 +24,12 @@ enum Command {
     Llb(llb::LlbArgs),
     /// Validate a manifest; print every problem as file:line:col: message.
     Check(check::CheckArgs),
+    /// Print a GitHub Actions matrix (JSON) of every target in dependency waves.
+    Matrix(fleet::FleetArgs),
+    /// Print a docker-bake.json with one target per family and service.
+    Bake(fleet::FleetArgs),
+    /// Print the family/service graph as Graphviz DOT.
+    Graph(fleet::FleetArgs),
     /// Assemble the frontend's own OCI image (scratch + this static binary) as an OCI layout.
     Image(image::ImageArgs),
 }
@@ -37,6 +44,9 @@ pub fn main() -> i32 {
         Command::Image(args) => image::run(&args),
         Command::Llb(args) => llb::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Matrix(args) => fleet::matrix(&args),
+        Command::Bake(args) => fleet::bake(&args),
+        Command::Graph(args) => fleet::graph(&args),
     };
     match result {
         Ok(code) => code,

@@ -39,7 +39,16 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     }
     let file = &loaded.file;
     let m = manifest::parse(file).map_err(|d| errors::from_diagnostics(file, &d))?;
-    let plan = plan::plan_service(file, &m, opts.target.as_deref()).map_err(|d| errors::from_diagnostics(file, &d))?;
+    let mut plan =
+        plan::plan_service(file, &m, opts.target.as_deref()).map_err(|d| errors::from_diagnostics(file, &d))?;
+    match opts.build_args.get("FLEET_FAMILIES").map(String::as_str) {
+        None | Some("") | Some("graph") => {}
+        Some("published") if plan.kind == plan::TargetKind::Service => {
+            plan::use_published_families(&mut plan, file, &m)
+        }
+        Some("published") => {}
+        Some(other) => return Err(errors::plain(format!("FLEET_FAMILIES={other}: expected graph or published"))),
+    }
     if caps.api.contains("gateway.warnings") {
         warn_lint(client, &loaded, &lint::lint(file, &m)).await;
     }
@@ -176,7 +185,7 @@ async fn check_source_dir(
     plan: &plan::ServicePlan,
     opts: &LowerOptions,
 ) -> Result<(), Status> {
-    if plan.source.value == "." {
+    if plan.source.value == "." || plan.kind == plan::TargetKind::Family {
         return Ok(());
     }
     let def = marshal_plain(&lower::context_state(file, plan, opts))?;

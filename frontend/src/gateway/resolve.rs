@@ -63,6 +63,7 @@ pub async fn resolve_base(
             let source = BaseSource::OciLayout { reference: reference.clone(), store, session };
             Ok(ResolvedImage { source, reference, config })
         }
+        "input" => resolve_input(client, opts, &key, rest).await,
         "local" => Ok(ResolvedImage {
             source: BaseSource::Local { name: rest.to_string(), session },
             reference: format!("local context {rest}"),
@@ -72,6 +73,29 @@ pub async fn resolve_base(
             "{key}={value}: unsupported named context for a base image (use docker-image://, oci-layout:// or local:)"
         ))),
     }
+}
+
+/// A frontend input (`context:NAME=input:ID`, how Bake passes a `target:` context): its
+/// definition from `Inputs`, its image config from `input-metadata:ID` (dockerui namedcontext.go).
+async fn resolve_input(client: &mut Client, opts: &Options, key: &str, id: &str) -> Result<ResolvedImage, Status> {
+    use base64::Engine;
+    let inputs = client
+        .inputs(bollard_buildkit_proto::moby::buildkit::v1::frontend::InputsRequest {})
+        .await
+        .map_err(|s| errors::from_rpc("reading frontend inputs", &s))?
+        .into_inner();
+    let def =
+        inputs.definitions.get(id).cloned().ok_or_else(|| errors::plain(format!("{key}: no frontend input `{id}`")))?;
+    // `input-metadata:ID` is JSON of map[string][]byte: values are base64.
+    let config = opts
+        .raw
+        .get(&format!("input-metadata:{id}"))
+        .and_then(|md| serde_json::from_str::<std::collections::HashMap<String, String>>(md).ok())
+        .and_then(|m| m.get("containerimage.config").cloned())
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .unwrap_or(serde_json::Value::Null);
+    Ok(ResolvedImage { source: BaseSource::Definition(Box::new(def)), reference: format!("input {id}"), config })
 }
 
 /// Pins a registry reference by digest and fetches its config.

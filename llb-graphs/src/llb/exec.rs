@@ -218,6 +218,7 @@ impl State {
             platform: Some(self.meta.platform.clone().unwrap_or_else(super::Platform::linux_amd64)),
             meta: exec.meta.clone(),
             caps: op_caps,
+            raw: None,
         });
         let outputs: BTreeMap<String, Output> =
             b.outputs.iter().map(|(dest, idx)| (dest.clone(), Output { node: node.clone(), index: *idx })).collect();

@@ -150,6 +150,7 @@ impl State {
             platform: None,
             meta,
             caps: op_caps,
+            raw: None,
         };
         State::from_output(Output::new(node, 0), self.meta.clone())
     }
@@ -170,6 +171,7 @@ impl State {
                     platform: None,
                     meta,
                     caps: vec![caps::MERGE_OP],
+                    raw: None,
                 };
                 State::from_output(Output::new(node, 0), real[0].meta.clone())
             }

@@ -96,6 +96,19 @@ impl Marshaller<'_> {
         if let Some(d) = self.seen.get(&std::sync::Arc::as_ptr(node)) {
             return Ok(d.clone());
         }
+        if let Some(raw) = &node.raw {
+            for bytes in &raw.ops {
+                let digest = digest_of(bytes);
+                if self.emitted.insert(digest.clone()) {
+                    self.def.def.push(bytes.clone());
+                    if let Some(md) = raw.metadata.get(&digest) {
+                        self.def.metadata.insert(digest, md.clone());
+                    }
+                }
+            }
+            self.seen.insert(std::sync::Arc::as_ptr(node), raw.head.clone());
+            return Ok(raw.head.clone());
+        }
         let mut inputs = Vec::with_capacity(node.inputs.len());
         for input in &node.inputs {
             let digest = self.visit(&input.node)?;

@@ -30,8 +30,14 @@ impl ImageSource {
             }
         }
         let body = pb::op::Op::Source(pb::SourceOp { identifier: format!("docker-image://{}", self.reference), attrs });
-        let node =
-            Node { body, inputs: vec![], platform: Some(platform.clone()), meta: self.meta.clone(), caps: op_caps };
+        let node = Node {
+            body,
+            inputs: vec![],
+            platform: Some(platform.clone()),
+            meta: self.meta.clone(),
+            caps: op_caps,
+            raw: None,
+        };
         let meta = StateMeta { platform: Some(platform.clone()), ..Default::default() };
         State::from_output(Output::new(node, 0), meta)
     }
@@ -97,7 +103,7 @@ impl LocalSource {
             op_caps.push(caps::SOURCE_LOCAL_DIFFER);
         }
         let body = pb::op::Op::Source(pb::SourceOp { identifier: format!("local://{}", self.name), attrs });
-        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps };
+        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps, raw: None };
         State::from_output(Output::new(node, 0), StateMeta::default())
     }
 }
@@ -134,7 +140,7 @@ impl HttpSource {
             op_caps.push(caps::SOURCE_HTTP_PERM);
         }
         let body = pb::op::Op::Source(pb::SourceOp { identifier: self.url.clone(), attrs });
-        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps };
+        let node = Node { body, inputs: vec![], platform: None, meta: self.meta.clone(), caps: op_caps, raw: None };
         State::from_output(Output::new(node, 0), StateMeta::default())
     }
 }
@@ -167,6 +173,7 @@ impl OciLayoutSource {
             platform: Some(platform.clone()),
             meta: self.meta.clone(),
             caps: vec![caps::SOURCE_OCI_LAYOUT],
+            raw: None,
         };
         let meta = StateMeta { platform: Some(platform.clone()), ..Default::default() };
         State::from_output(Output::new(node, 0), meta)

@@ -93,6 +93,16 @@ pub(crate) struct Node {
     pub platform: Option<Platform>,
     pub meta: OpMeta,
     pub caps: Vec<&'static str>,
+    /// A whole definition marshalled elsewhere (a frontend input), emitted verbatim.
+    pub raw: Option<Arc<RawDef>>,
+}
+
+/// Ops of a definition made by someone else (buildx's `target:` contexts arrive this way).
+#[derive(Debug)]
+pub(crate) struct RawDef {
+    pub ops: Vec<Vec<u8>>,
+    pub metadata: std::collections::BTreeMap<String, pb::OpMetadata>,
+    pub head: String,
 }
 
 /// One output of a node.
@@ -132,6 +142,25 @@ impl State {
 
     pub(crate) fn from_output(output: Output, meta: StateMeta) -> Self {
         Self { output: Some(output), meta }
+    }
+
+    /// The result of a definition marshalled elsewhere (e.g. a frontend input): its ops are
+    /// emitted unchanged and the state is its terminal op's input. `None` for an empty one.
+    pub fn from_definition(def: &pb::Definition) -> Option<Self> {
+        use prost::Message;
+        let (last, ops) = def.def.split_last()?;
+        let terminal = pb::Op::decode(last.as_slice()).ok()?;
+        let input = terminal.inputs.first()?;
+        let raw = RawDef { ops: ops.to_vec(), metadata: def.metadata.clone(), head: input.digest.clone() };
+        let node = Node {
+            body: pb::op::Op::Source(pb::SourceOp::default()),
+            inputs: vec![],
+            platform: None,
+            meta: OpMeta::default(),
+            caps: vec![],
+            raw: Some(Arc::new(raw)),
+        };
+        Some(Self::from_output(Output::new(node, input.index), StateMeta::default()))
     }
 
     /// True for scratch.

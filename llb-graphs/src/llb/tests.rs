@@ -179,3 +179,20 @@ fn cache_mount_with_owner_is_seeded_from_a_chowned_dir() {
     assert!(c.input >= 0);
     assert_eq!(c.cache_opt.as_ref().unwrap().sharing, pb::CacheSharingOpt::Locked as i32);
 }
+
+#[test]
+fn a_foreign_definition_is_embedded_verbatim() {
+    let foreign = img().run(Exec::new(["make"])).root().marshal(&MarshalOptions::default()).unwrap();
+    let st = State::from_definition(&foreign.definition).unwrap();
+    let m = st.run(Exec::new(["test"])).root().marshal(&MarshalOptions::default()).unwrap();
+    let ours: Vec<String> = m.definition.def.iter().map(|b| marshal::digest_of(b)).collect();
+    for (i, bytes) in foreign.definition.def.iter().enumerate().take(foreign.definition.def.len() - 1) {
+        assert!(ours.contains(&marshal::digest_of(bytes)), "op {i} of the input is missing");
+    }
+    let exec = ops(&m.definition)
+        .into_iter()
+        .find(|o| matches!(&o.op, Some(pb::op::Op::Exec(e)) if e.meta.as_ref().unwrap().args == ["test"]))
+        .unwrap();
+    assert_eq!(exec.inputs[0].digest, foreign.head, "the exec builds on the input's result");
+    assert!(State::from_definition(&pb::Definition::default()).is_none());
+}

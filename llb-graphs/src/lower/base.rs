@@ -9,7 +9,7 @@ use crate::plan::ImageRef;
 
 /// Where a base's root filesystem comes from: the manifest's image, or a named context
 /// (`--build-context NAME=...`) that replaces it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BaseSource {
     /// `docker-image://` (pinned by digest once resolved).
     Image(ImageRef),
@@ -17,6 +17,8 @@ pub enum BaseSource {
     OciLayout { reference: String, store: String, session: String },
     /// A directory sent by the client (`local:NAME`), used as the root filesystem.
     Local { name: String, session: String },
+    /// A build result handed in by the client (`input:NAME`: Bake's `target:` contexts).
+    Definition(Box<crate::llb::pb::Definition>),
 }
 
 /// A base image after `ResolveImageConfig`: its source and config JSON.
@@ -84,6 +86,9 @@ pub(super) fn lower_base(cx: &Cx<'_>, base: &ResolvedImage) -> State {
         }
         .state()
         .platform(cx.opts.platform.clone()),
+        BaseSource::Definition(def) => {
+            State::from_definition(def).unwrap_or_default().platform(cx.opts.platform.clone())
+        }
     };
     let env = base.env();
     let st = st.env_list(env.iter().map(String::as_str));

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::base::ResolvedImage;
 use super::LowerOptions;
-use crate::plan::{ServicePlan, APP_UID};
+use crate::plan::{ServicePlan, TargetKind, APP_UID};
 
 /// The init every service runs as PID 1.
 pub const TINI: &str = "/usr/bin/tini";
@@ -53,15 +53,19 @@ pub(super) fn lower_image_config(
     };
     let base_cfg = img.config().clone().unwrap_or_default();
     let ports = [plan.service_port.value, plan.health_port.value];
-    let mut cfg = ConfigBuilder::default()
-        .user(format!("{APP_UID}:{APP_UID}"))
-        .entrypoint(vec![TINI.to_string(), "--".to_string()])
-        .cmd(plan.command.value.clone())
-        .exposed_ports(ports.iter().map(|p| format!("{p}/tcp")).collect::<Vec<_>>())
-        .env(merged_env(base, plan, sites, opts))
-        .working_dir(plan.workdir.clone())
-        .labels(labels(plan, opts))
-        .build()?;
+    let mut cfg = if plan.kind == TargetKind::Family {
+        family_config(&base_cfg, plan, base, sites, opts)
+    } else {
+        ConfigBuilder::default()
+            .user(format!("{APP_UID}:{APP_UID}"))
+            .entrypoint(vec![TINI.to_string(), "--".to_string()])
+            .cmd(plan.command.value.clone())
+            .exposed_ports(ports.iter().map(|p| format!("{p}/tcp")).collect::<Vec<_>>())
+            .env(merged_env(base, plan, sites, opts))
+            .working_dir(plan.workdir.clone())
+            .labels(labels(plan, opts))
+            .build()?
+    };
     if let Some(sig) = base_cfg.stop_signal() {
         cfg.set_stop_signal(Some(sig.clone()));
     }
@@ -82,6 +86,9 @@ pub(super) fn lower_image_config(
     }
     img.set_history(Some(history));
     let mut v = serde_json::to_value(&img)?;
+    if plan.kind == TargetKind::Family {
+        return Ok(v);
+    }
     v["config"]["Healthcheck"] = json!({
         "Test": healthcheck_command(plan.health_port.value, &plan.health_path),
         // Go time.Duration: integer nanoseconds.
@@ -96,6 +103,27 @@ pub(super) fn lower_image_config(
 
 /// Base env, then family and service env, then the ports the app must bind. Keys keep the
 /// base's order; a later value for a key replaces it in place.
+/// A family image keeps its base's Entrypoint, Cmd and WorkingDir; it runs as 10001 once a
+/// family in its chain created that user.
+fn family_config(
+    base_cfg: &oci_spec::image::Config,
+    plan: &ServicePlan,
+    base: &ResolvedImage,
+    sites: &[String],
+    opts: &LowerOptions,
+) -> oci_spec::image::Config {
+    let mut cfg = base_cfg.clone();
+    cfg.set_env(Some(merged_env(base, plan, sites, opts)));
+    let mut l = labels(plan, opts);
+    l.remove("health_check_port");
+    l.insert("fleet.family".into(), plan.family.name.clone());
+    cfg.set_labels(Some(l));
+    if plan.family.chain.iter().any(|f| f.user.is_some()) {
+        cfg.set_user(Some(format!("{APP_UID}:{APP_UID}")));
+    }
+    cfg
+}
+
 /// One entry per layer the build adds, in order (the exporter reconciles any difference).
 fn history_steps(plan: &ServicePlan, with_deps: bool, merge: bool) -> Vec<String> {
     let mut steps = vec![];
@@ -111,6 +139,9 @@ fn history_steps(plan: &ServicePlan, with_deps: bool, merge: bool) -> Vec<String
         }
     }
     let svc = &plan.name;
+    if plan.kind == TargetKind::Family {
+        return steps;
+    }
     match (merge, with_deps && plan.lock.is_some()) {
         (true, true) => steps.extend([
             format!("{svc} locked packages"),
@@ -131,10 +162,12 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: 
         .map(|e| e.split_once('=').map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into())))
         .collect();
     let mut extra: BTreeMap<String, String> = BTreeMap::new();
-    extra.insert("SERVICE_NAME".into(), plan.name.clone());
-    extra.insert("PORT".into(), plan.service_port.value.to_string());
-    extra.insert("HEALTH_PORT".into(), plan.health_port.value.to_string());
-    extra.insert("HEALTH_PATH".into(), plan.health_path.clone());
+    if plan.kind == TargetKind::Service {
+        extra.insert("SERVICE_NAME".into(), plan.name.clone());
+        extra.insert("PORT".into(), plan.service_port.value.to_string());
+        extra.insert("HEALTH_PORT".into(), plan.health_port.value.to_string());
+        extra.insert("HEALTH_PATH".into(), plan.health_path.clone());
+    }
     if with_deps {
         // `pip install --target` leaves packages and console scripts under SITE.
         let path = out
@@ -143,7 +176,12 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: 
             .map_or(super::base::DEFAULT_PATH[5..].to_string(), |(_, v)| v.clone());
         let bins: Vec<String> = sites.iter().map(|s| format!("{s}/bin")).collect();
         extra.insert("PATH".into(), format!("{}:{path}", bins.join(":")));
-        extra.insert("PYTHONPATH".into(), sites.join(":"));
+        // Keep what the base already imports (a published family image's sites).
+        let mut path: Vec<String> = sites.to_vec();
+        if let Some((_, old)) = out.iter().find(|(k, _)| k == "PYTHONPATH") {
+            path.extend(old.split(':').filter(|p| !p.is_empty() && !sites.iter().any(|s| s == p)).map(String::from));
+        }
+        extra.insert("PYTHONPATH".into(), path.join(":"));
     }
     if let Some(p) = &opts.profile {
         extra.extend(p.env.clone());

@@ -105,6 +105,18 @@ pub fn lower_service_with(
     let cx = Cx { file, plan, opts, label: &plan.name };
     let base_state = base::lower_base(&cx, base);
     let family_state = family::lower_chain(&cx, &base_state, deps);
+    if plan.kind == crate::plan::TargetKind::Family {
+        let sites: Vec<String> = plan
+            .family
+            .chain
+            .iter()
+            .rev()
+            .map(|l| crate::plan::family_site(&l.name))
+            .filter(|p| deps.iter().any(|d| &d.prefix == p))
+            .collect();
+        let image_config = image_config::lower_image_config(plan, base, &sites, opts)?;
+        return Ok(Lowered { state: family_state, image_config });
+    }
     let app = app::lower_app(&cx, &family_state, base);
     let own = deps.iter().find(|d| d.prefix == SITE);
     let deps_state = own.map(|d| deps::lower_deps(&cx, &family_state, d));

@@ -50,6 +50,12 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         }
     }
     out.extend(super::families::validate_families(file, m));
+    for name in m.services.keys() {
+        if m.families.keys().any(|f| f.get_ref() == name.get_ref()) {
+            let msg = format!("service `{}` has the name of a family; targets must be unique", name.get_ref());
+            out.push(Diagnostic::error(file, name.span(), msg));
+        }
+    }
     if m.services.is_empty() {
         out.push(
             Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table"),

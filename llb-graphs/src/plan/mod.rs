@@ -3,10 +3,14 @@
 
 mod deps;
 mod family;
+mod fleet;
 mod image_ref;
+mod target;
 
 pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, ASSUMED_GLIBC};
 pub use family::{resolve_family, FamilyLayer};
+pub use fleet::{fleet_targets, graph_dot, image_name, FleetTarget};
+pub use target::{family_image, family_tag, use_published_families, TargetKind};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -58,8 +62,10 @@ pub struct FamilyPlan {
 /// A service build target after resolution.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServicePlan {
-    /// Service (target) name.
+    /// Target name (a service, or a family built as an image of its own).
     pub name: String,
+    /// Service or family.
+    pub kind: TargetKind,
     /// The whole `[services.NAME]` table.
     pub span: Range<usize>,
     /// Its family.
@@ -161,9 +167,9 @@ pub fn check_network(file: &SourceFile, plan: &ServicePlan, network: bool) -> Re
     }
 }
 
-/// Names of all build targets, sorted.
+/// Names of all build targets: the services, then the families, each sorted.
 pub fn targets(m: &Manifest) -> Vec<String> {
-    m.services.keys().map(|k| k.get_ref().clone()).collect()
+    m.services.keys().chain(m.families.keys()).map(|k| k.get_ref().clone()).collect()
 }
 
 /// Resolves `target` (default: the only service, when there is exactly one).
@@ -171,13 +177,16 @@ pub fn plan_service(file: &SourceFile, m: &Manifest, target: Option<&str>) -> Re
     let names = targets(m);
     let target = match target.filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
-        None if names.len() == 1 => names[0].clone(),
+        None if m.services.len() == 1 => names[0].clone(),
         None => {
             let d = Diagnostic::error(file, services_span(m), "no target given and the manifest has several services")
                 .with_help(format!("pass --target with one of: {}", names.join(", ")));
             return Err(d.into());
         }
     };
+    if let Some(p) = target::plan_family_target(m, &target) {
+        return Ok(p);
+    }
     let Some((key, svc)) = m.services.iter().find(|(k, _)| k.get_ref() == &target) else {
         let mut d = Diagnostic::error(file, services_span(m), format!("unknown target `{target}`"));
         d = match crate::manifest::did_you_mean(&target, names.iter().map(String::as_str)) {
@@ -204,6 +213,7 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
     ServicePlan {
         name: name.to_string(),
+        kind: TargetKind::Service,
         span,
         family_span: s.family.span(),
         family,

@@ -1,0 +1,103 @@
+//! Families as build targets of their own, and the published family images a service can build
+//! on instead of the family graph (`--build-arg FLEET_FAMILIES=published`).
+
+use sha2::{Digest, Sha256};
+
+use super::{resolve_family, At, ImageRef, ServicePlan, DEFAULT_HEALTH_PATH, DEFAULT_WORKDIR};
+use crate::diag::SourceFile;
+use crate::manifest::Manifest;
+
+/// What a target builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// A service image (app, ports, healthcheck).
+    Service,
+    /// A family image: its base and every layer of its chain, no app.
+    Family,
+}
+
+/// A family as a target: a plan with the family chain and no app (source, command and ports
+/// are unused for [`TargetKind::Family`]).
+pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan> {
+    let family = resolve_family(m, name)?;
+    let fleet = m.fleet.as_ref().map(|f| f.get_ref());
+    let span = family.span.clone();
+    let none = || At { value: String::new(), span: span.clone() };
+    Some(ServicePlan {
+        name: name.to_string(),
+        kind: TargetKind::Family,
+        span: span.clone(),
+        family_span: span.clone(),
+        source: none(),
+        workdir: DEFAULT_WORKDIR.into(),
+        command: At { value: vec![], span: span.clone() },
+        service_port: At { value: 0, span: span.clone() },
+        health_port: At { value: 0, span: span.clone() },
+        health_path: DEFAULT_HEALTH_PATH.into(),
+        env: family.env.clone(),
+        writable: vec![],
+        labels: Default::default(),
+        repo_url: fleet.and_then(|f| f.source.as_ref()).map(|s| s.get_ref().clone()),
+        description: m
+            .families
+            .iter()
+            .find(|(k, _)| k.get_ref() == name)
+            .and_then(|(_, f)| f.get_ref().description.as_ref())
+            .map(|d| d.get_ref().clone()),
+        python: family.python.clone(),
+        lock: None,
+        artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|x| x.get_ref().clone()),
+        index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|x| x.get_ref().clone()),
+        profiles_dir: None,
+        family,
+    })
+}
+
+/// The tag of a family's published image: `py<X.Y>-<12 hex>`, the hex a sha256 over the values
+/// of every family in its chain (base, apt, user, lock path, env, Python, CUDA), so it changes
+/// when the family or a parent does, and not when comments or unrelated tables move. Matrix,
+/// Bake and published builds all use this one function. (A lockfile's content is not read here:
+/// edit its path, or the family, when re-locking.)
+pub fn family_tag(_file: &SourceFile, m: &Manifest, name: &str) -> Option<String> {
+    let family = resolve_family(m, name)?;
+    let mut h = Sha256::new();
+    h.update(family.base_written.as_bytes());
+    h.update(family.python.as_bytes());
+    for layer in &family.chain {
+        let f = m.families.iter().find(|(k, _)| *k.get_ref() == layer.name)?.1.get_ref();
+        let v = |s: &Option<toml::Spanned<String>>| s.as_ref().map(|x| x.get_ref().clone()).unwrap_or_default();
+        let apt: Vec<&str> = f.apt.iter().map(|a| a.get_ref().as_str()).collect();
+        let env: Vec<String> = f.env.iter().map(|(k, x)| format!("{}={}", k.get_ref(), x.get_ref())).collect();
+        let line = format!(
+            "{}|{}|{}|{}|{}|{}|{}\n",
+            layer.name,
+            v(&f.user),
+            v(&f.lock),
+            v(&f.cuda),
+            v(&f.python),
+            apt.join(","),
+            env.join(",")
+        );
+        h.update(line.as_bytes());
+    }
+    let hex = hex::encode(h.finalize());
+    Some(format!("py{}-{}", family.python, &hex[..12]))
+}
+
+/// `<registry>/<org>/<family>:<tag>`, from `[fleet] registry` (default `ghcr.io`) and `org`.
+pub fn family_image(file: &SourceFile, m: &Manifest, name: &str) -> Option<ImageRef> {
+    let fleet = m.fleet.as_ref().map(|f| f.get_ref());
+    let registry = fleet.and_then(|f| f.registry.as_ref()).map_or("ghcr.io".into(), |r| r.get_ref().clone());
+    let org = fleet.and_then(|f| f.org.as_ref()).map_or("fleet".into(), |o| o.get_ref().clone());
+    ImageRef::parse(&format!("{registry}/{org}/{name}:{}", family_tag(file, m, name)?)).ok()
+}
+
+/// Rebases a service on its family's published image: the base becomes that image and the
+/// chain is empty (the image already holds every family layer and its env).
+pub fn use_published_families(plan: &mut ServicePlan, file: &SourceFile, m: &Manifest) {
+    if let Some(img) = family_image(file, m, &plan.family.name) {
+        plan.family.base_written = img.to_string();
+        plan.family.base = At { value: img, span: plan.family_span.clone() };
+        plan.family.chain.clear();
+    }
+}
