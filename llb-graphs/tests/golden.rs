@@ -20,6 +20,9 @@ struct Case {
     merge: bool,
     #[serde(default)]
     mirror: Option<String>,
+    /// Machine profile (built in); none when absent.
+    #[serde(default)]
+    machine: Option<String>,
 }
 
 fn yes() -> bool {
@@ -43,14 +46,23 @@ fn render_case(dir: &Path) -> serde_json::Value {
     let base =
         ResolvedImage::image(plan.family.base.value.pinned(BASE_DIGEST), serde_json::from_str(BASE_CONFIG).unwrap());
     let opts = LowerOptions { merge_op: case.merge, session_id: Some("SESSION".into()), ..Default::default() };
-    let deps = plan.lock.as_ref().map(|l| {
-        let lock_path = mpath.parent().unwrap().join(&l.value);
-        let lock_file = SourceFile::new(l.value.clone(), std::fs::read_to_string(lock_path).unwrap());
-        let platform = llb_graphs::llb::Platform::linux_amd64();
-        plan::plan_deps(&file, &plan, &lock_file, &platform, false).unwrap()
-    });
-    let opts = LowerOptions { artifact_mirror: case.mirror.clone(), ..opts };
-    let lowered = lower_service(&file, &plan, &base, deps.as_ref(), &opts).unwrap();
+    let read = |p: &str| SourceFile::new(p, std::fs::read_to_string(mpath.parent().unwrap().join(p)).unwrap());
+    let platform = llb_graphs::llb::Platform::linux_amd64();
+    let mut deps = vec![];
+    for layer in &plan.family.chain {
+        if let Some(l) = &layer.lock {
+            deps.push(plan::plan_family_deps(&file, &plan, layer, &read(&l.value), &platform, false).unwrap());
+        }
+    }
+    if let Some(l) = &plan.lock {
+        deps.push(plan::plan_deps(&file, &plan, &read(&l.value), &platform, false).unwrap());
+    }
+    let profile = case.machine.as_deref().map(|m| llb_graphs::profile::builtin(m).unwrap().unwrap());
+    // apt steps need the archive: such builds run with --network=host.
+    let apt = plan.family.chain.iter().any(|l| !l.apt.is_empty());
+    let network = if apt { llb_graphs::llb::NetMode::Host } else { llb_graphs::llb::NetMode::None };
+    let opts = LowerOptions { artifact_mirror: case.mirror.clone(), profile, network, ..opts };
+    let lowered = llb_graphs::lower::lower_service_with(&file, &plan, &base, &deps, &opts).unwrap();
     let info = pb::SourceInfo {
         filename: file.name.clone(),
         data: file.text.clone().into_bytes(),

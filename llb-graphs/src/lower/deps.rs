@@ -109,7 +109,7 @@ fn fetch_http(cx: &Cx<'_>, deps: &LockedDeps) -> State {
                 filename: Some(a.filename.clone()),
                 perm: Some(0o644),
                 meta: OpMeta {
-                    custom_name: Some(format!("[{}] fetch {}", cx.plan.name, a.filename)),
+                    custom_name: Some(format!("[{}] fetch {}", cx.label, a.filename)),
                     ignore_cache: cx.opts.ignore_cache,
                     // Locations index the manifest (source 0): the `lock = ...` line.
                     location: cx.meta("", &deps.span).location,
