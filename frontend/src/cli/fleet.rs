@@ -30,6 +30,10 @@ pub struct FleetArgs {
     /// `bake`: `network` of every target (apt steps need `host`).
     #[arg(long)]
     pub network: Option<String>,
+    /// `bake`: a named context for every target, `NAME=SOURCE` (e.g. a stand-in for an
+    /// upstream base: `python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim`).
+    #[arg(long = "build-context")]
+    pub build_contexts: Vec<String>,
 }
 
 fn targets(
@@ -100,6 +104,13 @@ pub fn bake(args: &FleetArgs) -> anyhow::Result<i32> {
             }
         }
         target["args"] = Value::Object(a);
+        for c in &args.build_contexts {
+            let (name, src) = c.split_once('=').ok_or_else(|| anyhow::anyhow!("--build-context {c:?}: expected NAME=SOURCE"))?;
+            if target.get("contexts").is_none() {
+                target["contexts"] = json!({});
+            }
+            target["contexts"][name] = json!(src);
+        }
         if let Some(n) = &args.network {
             target["network"] = json!(n);
         }
