@@ -13,7 +13,14 @@ const STAND_IN: &str = "python:3.11-slim-bookworm=docker-image://localhost:5000/
 fn fleet_build(e: &fleet_e2e::Env, target: &str, extra: &[&str]) -> fleet_e2e::Run {
     let mut c = Command::new(&e.docker);
     c.args(["buildx", "build", "--progress=plain", "--network=host", "-f"]).arg(root().join("images/fleet.toml"));
-    c.args(["--target", target, "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend), "--build-context", STAND_IN]);
+    c.args([
+        "--target",
+        target,
+        "--build-arg",
+        &format!("BUILDKIT_SYNTAX={}", e.frontend),
+        "--build-context",
+        STAND_IN,
+    ]);
     c.args(extra).arg(root().join("images"));
     run(&mut c)
 }
@@ -26,7 +33,11 @@ fn a_core_service_on_the_cpu_family_chain_runs_with_its_machine_profile() {
     let image = format!("fleet-e2e/observability:{}", std::process::id());
     let r = fleet_build(&e, "UnifiedObservabilityCenter", &["--build-arg", "MACHINE=pc2", "--load", "-t", &image]);
     assert!(r.ok, "{}", r.text);
-    for step in ["[family base-python] create user appuser", "[family base-utils] apt-get install", "[family family-web] install 14 locked wheels"] {
+    for step in [
+        "[family base-python] create user appuser",
+        "[family base-utils] apt-get install",
+        "[family family-web] install 14 locked wheels",
+    ] {
         assert!(r.text.contains(step), "{step} missing:\n{}", r.text);
     }
     let c = Container::start(&e, &format!("fleet-e2e-observability-{}", std::process::id()), &image);
@@ -40,9 +51,20 @@ fn a_core_service_on_the_cpu_family_chain_runs_with_its_machine_profile() {
     let env_list = e.inspect(&c.name, "{{json .Config.Env}}");
     assert!(env_list.contains("OMP_NUM_THREADS=4") && env_list.contains("TORCH_CUDA_ARCH_LIST=8.6"), "{env_list}");
     // Packages of both family locks import, from their own sites.
-    let out = e.docker_ok(&["exec", &c.name, "python3", "-c", "import fastapi, numpy, starlette, websockets; print(numpy.__file__)"]);
+    let out = e.docker_ok(&[
+        "exec",
+        &c.name,
+        "python3",
+        "-c",
+        "import fastapi, numpy, starlette, websockets; print(numpy.__file__)",
+    ]);
     assert!(out.contains("/opt/fleet/families/base-cpu-pydeps/site/numpy/"), "{out}");
-    assert!(e.docker_ok(&["exec", &c.name, "sh", "-c", "for b in gosu dumb-init curl; do command -v $b; done"]).lines().count() == 3);
+    assert!(
+        e.docker_ok(&["exec", &c.name, "sh", "-c", "for b in gosu dumb-init curl; do command -v $b; done"])
+            .lines()
+            .count()
+            == 3
+    );
     drop(c);
     let _ = e.docker_ok(&["rmi", "-f", &image]);
 }
@@ -65,7 +87,15 @@ fn bake_builds_services_on_the_family_targets_of_the_same_bake() {
     assert_eq!(ctx.values().next().and_then(|v| v.as_str()), Some("target:base-python"));
     std::fs::write(dir.0.join("docker-bake.json"), &bake.text).expect("write");
     let mut c = Command::new(&e.docker);
-    c.current_dir(&dir.0).args(["buildx", "bake", "--progress=plain", "-f", "docker-bake.json", "--set", "*.args.FLEET_ARTIFACT_MIRROR="]);
+    c.current_dir(&dir.0).args([
+        "buildx",
+        "bake",
+        "--progress=plain",
+        "-f",
+        "docker-bake.json",
+        "--set",
+        "*.args.FLEET_ARTIFACT_MIRROR=",
+    ]);
     let r = run(&mut c);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("web] install 15 locked wheels"), "{}", r.text);

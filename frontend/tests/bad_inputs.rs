@@ -299,7 +299,6 @@ cases! {
     syntax_unclosed_inline_table: "syntax-unclosed-inline-table";
     syntax_invalid_escape: "syntax-invalid-escape";
     syntax_key_without_equals: "syntax-key-without-equals";
-    #[ignore = "bug: a redefined table says only `duplicate key`; tests/bad-inputs/syntax-table-redefined/bug"]
     syntax_table_redefined: "syntax-table-redefined";
     // wrong types
     type_port_string: "type-port-string";
@@ -312,7 +311,6 @@ cases! {
     type_env_value_integer: "type-env-value-integer";
     type_writable_string: "type-writable-string";
     type_fleet_string: "type-fleet-string";
-    #[ignore = "bug: `ports = [8080, 8081]` is accepted positionally; tests/bad-inputs/type-ports-array/bug"]
     type_ports_array: "type-ports-array";
     // unknown keys at each level
     unknown_key_root: "unknown-key-root";
@@ -322,9 +320,7 @@ cases! {
     unknown_key_ports: "unknown-key-ports";
     unknown_key_no_suggestion: "unknown-key-no-suggestion";
     // duplicate keys
-    #[ignore = "bug: `duplicate key` does not name the key; tests/bad-inputs/duplicate-key-in-table/bug"]
     duplicate_key_in_table: "duplicate-key-in-table";
-    #[ignore = "bug: `duplicate key` does not name the key; tests/bad-inputs/duplicate-key-in-inline-table/bug"]
     duplicate_key_in_inline_table: "duplicate-key-in-inline-table";
     // ports
     port_zero: "port-zero";
@@ -351,9 +347,7 @@ cases! {
     source_symlink_inside_context: "source-symlink-inside-context";
     source_missing: "source-missing";
     source_is_a_file: "source-is-a-file";
-    #[ignore = "bug: writable dirs are said to escape the build context, not the workdir; tests/bad-inputs/writable-dotdot/bug"]
     writable_dotdot: "writable-dotdot";
-    #[ignore = "bug: writable dirs are said to be relative to the build context, not the workdir; tests/bad-inputs/writable-absolute/bug"]
     writable_absolute: "writable-absolute";
     writable_whole_workdir: "writable-whole-workdir";
     // command, health_path, workdir
@@ -455,8 +449,6 @@ fn corpus_manifests_keep_the_fuzz_invariants() {
 /// `--platform` values BuildKit would refuse (containerd's `platforms.Parse` allows only
 /// `[A-Za-z0-9_-]` in each part) must be option errors, not platforms sent to the daemon.
 #[test]
-#[ignore = "bug: Platform::parse accepts spaces, control characters and an empty variant \
-            (`linux/amd64/`, `linux/amd 64`, `linux/amd64\\t/`): found by the options fuzz target"]
 fn bad_platform_strings_are_rejected() {
     for p in ["linux/amd64/", "linux/amd 64", "linux/amd64\t/x", "linux/amd64!/v8", "linux/arm64/v8/x"] {
         let r = options::parse([format!("platform={p}")]);
@@ -467,8 +459,6 @@ fn bad_platform_strings_are_rejected() {
 /// `docker.io/python` is `docker.io/library/python` (distribution/reference normalisation), so
 /// the LLB source and the names `--build-context` matches must use the long form.
 #[test]
-#[ignore = "bug: ImageRef::parse keeps `docker.io/python:3.11` as docker.io/python (no `library/`), \
-            unlike `python:3.11`; found by review while writing the fuzz target's roundtrip check"]
 fn docker_hub_official_images_normalise_to_library() {
     let sb = Sandbox::new("docker-io-library");
     fs::create_dir(sb.0.join("app")).expect("mkdir app");

@@ -227,12 +227,15 @@ fn llb_unknown_or_missing_target_lists_the_valid_targets() {
     let out = sb.run(&["llb", "fleet.toml", "--target", "nope"]);
     assert_fails_cleanly("llb --target nope", &out);
     assert!(out.stdout.is_empty());
-    assert_eq!(text(&out.stderr).trim(), "fleet.toml:4:11: error: unknown target `nope` (valid targets: hello, other)");
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "fleet.toml:4:11: error: unknown target `nope` (valid targets: hello, other, base-python)"
+    );
 
     // A near miss gets a hint; no --target with several services asks for one.
     for (target, want) in [
-        (&["--target", "helo"][..], "fleet.toml:4:11: error: unknown target `helo` (did you mean `hello`? valid targets: hello, other)"),
-        (&[][..], "fleet.toml:4:11: error: no target given and the manifest has several services (pass --target with one of: hello, other)"),
+        (&["--target", "helo"][..], "fleet.toml:4:11: error: unknown target `helo` (did you mean `hello`? valid targets: hello, other, base-python)"),
+        (&[][..], "fleet.toml:4:11: error: no target given and the manifest has several services (pass --target with one of: hello, other, base-python)"),
     ] {
         let out = sb.run(&[&["llb", "fleet.toml"][..], target].concat());
         assert_fails_cleanly("llb", &out);

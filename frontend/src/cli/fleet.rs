@@ -105,7 +105,8 @@ pub fn bake(args: &FleetArgs) -> anyhow::Result<i32> {
         }
         target["args"] = Value::Object(a);
         for c in &args.build_contexts {
-            let (name, src) = c.split_once('=').ok_or_else(|| anyhow::anyhow!("--build-context {c:?}: expected NAME=SOURCE"))?;
+            let (name, src) =
+                c.split_once('=').ok_or_else(|| anyhow::anyhow!("--build-context {c:?}: expected NAME=SOURCE"))?;
             if target.get("contexts").is_none() {
                 target["contexts"] = json!({});
             }

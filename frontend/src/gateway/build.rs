@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    llb_bridge_client::LlbBridgeClient, result, CacheOptionsEntry, PingRequest, Ref, RefMap, Result as BkResult,
-    SolveRequest, StatFileRequest, WarnRequest,
+    llb_bridge_client::LlbBridgeClient, result, CacheOptionsEntry, PingRequest, ReadDirRequest, Ref, RefMap,
+    Result as BkResult, SolveRequest, StatFileRequest, WarnRequest,
 };
 use llb_graphs::diag::{Diagnostic, Diagnostics, SourceFile};
 use llb_graphs::llb::{pb, MarshalOptions, Platform, State};
@@ -190,11 +190,32 @@ async fn check_source_dir(
     }
     let def = marshal_plain(&lower::context_state(file, plan, opts))?;
     let id = solve(client, def, &Options::default()).await?;
+    // StatFile follows links; a listing of each parent shows the entries as sent (Lstat), so a
+    // source that is, or passes through, a symlink is refused as the CLI refuses it.
+    let mut parent = String::new();
+    for comp in plan.source.value.split('/') {
+        let dir = if parent.is_empty() { "/".to_string() } else { parent.clone() };
+        let req =
+            ReadDirRequest { r#ref: id.clone(), dir_path: dir, include_pattern: comp.to_string(), mount_index: 0 };
+        let entries = client.read_dir(req).await.map(|r| r.into_inner().entries).unwrap_or_default();
+        // Go's os.ModeSymlink is bit 27.
+        if entries.iter().any(|e| e.path.rsplit('/').next() == Some(comp) && e.mode & (1 << 27) != 0) {
+            let msg = format!(
+                "service `{}`: source directory `{}` is (or passes through) a symlink; BuildKit sends links, not their targets",
+                plan.name, plan.source.value
+            );
+            return Err(errors::from_diagnostics(
+                file,
+                &Diagnostics(vec![Diagnostic::error(file, plan.source.span.clone(), msg)]),
+            ));
+        }
+        parent = if parent.is_empty() { comp.to_string() } else { format!("{parent}/{comp}") };
+    }
     let req = StatFileRequest { r#ref: id, path: plan.source.value.clone(), mount_index: 0 };
     let problem = match client.stat_file(req).await {
         // Go's os.ModeDir is the top bit of the mode.
         Ok(resp) if resp.get_ref().stat.as_ref().is_some_and(|s| s.mode & (1 << 31) != 0) => return Ok(()),
-        Ok(_) => "is not a directory",
+        Ok(_) => "is a file; it must be a directory",
         Err(_) => "does not exist in the build context",
     };
     let msg = format!("service `{}`: source directory `{}` {problem}", plan.name, plan.source.value);

@@ -31,7 +31,9 @@ impl Platform {
             [os, arch, v] => (*os, *arch, *v),
             _ => return None,
         };
-        if os.is_empty() || arch.is_empty() {
+        // containerd's platforms.Parse: each part is [A-Za-z0-9_-]+ (a present variant too).
+        let part_ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !part_ok(os) || !part_ok(arch) || (parts.len() == 3 && !part_ok(variant)) {
             return None;
         }
         let arch = match arch {

@@ -63,6 +63,18 @@ fn toml_error(file: &SourceFile, e: &toml::de::Error) -> Diagnostics {
             None if candidates.is_empty() => d,
             None => d.with_help(format!("expected one of: {}", candidates.join(", "))),
         };
+    } else if raw.starts_with("duplicate key") {
+        let line_start = file.text[..span.start.min(file.text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let line = file.text[line_start..].lines().next().unwrap_or_default().trim();
+        let key = file.text.get(span.clone()).unwrap_or_default().trim().trim_matches(['[', ']']).trim();
+        if line.starts_with('[') && line.len() < 200 {
+            let header = line.trim_matches(['[', ']']).trim();
+            d.message = format!("table `{header}` is defined twice");
+            d = d.with_help("merge the two tables into one");
+        } else if !key.is_empty() && key.len() < 200 {
+            d.message = format!("duplicate key `{key}`");
+            d = d.with_help("each key may appear once per table");
+        }
     } else if raw.starts_with("invalid type") {
         d.message = format!("wrong type: {raw}");
     }

@@ -89,6 +89,14 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 format!("service `{}`: command is empty", name.get_ref()),
             ));
         }
+        // serde would also read `ports = [8080, 8081]` positionally; the order must not decide.
+        if file.text.get(s.ports.span()).is_some_and(|t| t.trim_start().starts_with('[')) {
+            let msg = format!("service `{}`: ports must be a table, not an array", name.get_ref());
+            out.push(
+                Diagnostic::error(file, s.ports.span(), msg)
+                    .with_help("write ports = { service = 8080, health = 8081 }"),
+            );
+        }
         check_ports(file, name.get_ref(), s, &mut ports, &mut out);
         if let Some(p) = &s.health_path {
             if !p.get_ref().starts_with('/') || p.get_ref().chars().any(char::is_whitespace) {
@@ -111,6 +119,8 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             if let Err(why) =
                 context_path(w.get_ref()).and_then(|p| if p == "." { Err("is the whole workdir") } else { Ok(p) })
             {
+                // The same path rules, but these directories live under the workdir.
+                let why = why.replace("the build context", "the workdir");
                 out.push(err(w, format!("writable directory `{}` {why}", w.get_ref())));
             }
         }

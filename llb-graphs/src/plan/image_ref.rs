@@ -47,6 +47,10 @@ impl ImageRef {
             }
         }
         let (domain, path) = match name.split_once('/') {
+            // Docker Hub's official images live under `library/` (distribution/reference).
+            Some(("docker.io" | "index.docker.io", p)) if !p.contains('/') => {
+                ("docker.io".to_string(), format!("library/{p}"))
+            }
             Some((d, p)) if d.contains('.') || d.contains(':') || d == "localhost" => (d.to_string(), p.to_string()),
             Some(_) => ("docker.io".to_string(), name.to_string()),
             None => ("docker.io".to_string(), format!("library/{name}")),
