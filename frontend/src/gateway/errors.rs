@@ -35,12 +35,12 @@ pub fn from_parts(parts: &[(&SourceFile, &[Diagnostic])]) -> Status {
 }
 
 fn source_details(file: &SourceFile, diags: &[Diagnostic]) -> Vec<Any> {
-    let data = base64::engine::general_purpose::STANDARD.encode(file.text.as_bytes());
     let lang = if file.name.ends_with(".txt") { "text" } else { "toml" };
     diags
         .iter()
         .map(|x| {
             let (l1, _, l2, _) = file.llb_range(&x.span);
+            let data = base64::engine::general_purpose::STANDARD.encode(excerpt(&file.text, l1, l2).as_bytes());
             let v = json!({
                 "info": { "filename": file.name, "language": lang, "data": data },
                 "ranges": [{ "start": { "line": l1, "character": 0 }, "end": { "line": l2, "character": 0 } }],
@@ -48,6 +48,25 @@ fn source_details(file: &SourceFile, diags: &[Diagnostic]) -> Vec<Any> {
             Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
         })
         .collect()
+}
+
+/// The text buildx needs to draw the box: all of it for a normal manifest; for a large one, only
+/// the lines around the range, every other line left empty so line numbers stay right — BuildKit
+/// v0.13 takes at most 4 MiB per message (buildkit-gateway.md §1.4).
+fn excerpt(text: &str, l1: i32, l2: i32) -> String {
+    const WHOLE_UP_TO: usize = 256 << 10;
+    if text.len() <= WHOLE_UP_TO {
+        return text.to_string();
+    }
+    let (lo, hi) = ((l1 - 5).max(1) as usize, (l2 + 5).max(1) as usize);
+    let mut out = String::new();
+    for (i, line) in text.split('\n').enumerate().take(hi) {
+        if i + 1 >= lo {
+            out.push_str(&line.chars().take(400).collect::<String>());
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// `unsupported request NAME`, which buildx recognises (§4.3).

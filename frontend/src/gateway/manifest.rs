@@ -23,12 +23,10 @@ pub struct Loaded {
 
 /// The `SourceInfo` every source map and lint result points into.
 pub fn source_info(l: &Loaded) -> pb::SourceInfo {
-    pb::SourceInfo {
-        filename: l.file.name.clone(),
-        data: l.file.text.clone().into_bytes(),
-        language: "toml".into(),
-        definition: Some(l.def.clone()),
-    }
+    // The Definition must stay under BuildKit v0.13's 4 MiB message limit: a very large manifest
+    // goes without its text (errors still name file:line, without the box).
+    let data = if l.file.text.len() <= 1 << 20 { l.file.text.clone().into_bytes() } else { vec![] };
+    pb::SourceInfo { filename: l.file.name.clone(), data, language: "toml".into(), definition: Some(l.def.clone()) }
 }
 
 /// Fetches and decodes the manifest named by `filename`.

@@ -174,28 +174,30 @@ pub fn targets(m: &Manifest) -> Vec<String> {
 
 /// Resolves `target` (default: the only service, when there is exactly one).
 pub fn plan_service(file: &SourceFile, m: &Manifest, target: Option<&str>) -> Result<ServicePlan, Diagnostics> {
-    let names = targets(m);
     let target = match target.filter(|t| !t.is_empty()) {
         Some(t) => t.to_string(),
-        None if m.services.len() == 1 => names[0].clone(),
+        None if m.services.len() == 1 => m.services.keys().next().map(|k| k.get_ref().clone()).unwrap_or_default(),
         None => {
             let d = Diagnostic::error(file, services_span(m), "no target given and the manifest has several services")
-                .with_help(format!("pass --target with one of: {}", names.join(", ")));
+                .with_help(format!("pass --target with one of: {}", targets(m).join(", ")));
             return Err(d.into());
         }
     };
+    // A keyed lookup (spans do not take part in ordering): planning every target of a large
+    // fleet stays linear. The list of names is built only for the error.
+    if let Some((key, svc)) = m.services.get_key_value(&toml::Spanned::new(0..0, target.clone())) {
+        return Ok(resolve(m, key.get_ref(), svc.span(), svc.get_ref()));
+    }
     if let Some(p) = target::plan_family_target(m, &target) {
         return Ok(p);
     }
-    let Some((key, svc)) = m.services.iter().find(|(k, _)| k.get_ref() == &target) else {
-        let mut d = Diagnostic::error(file, services_span(m), format!("unknown target `{target}`"));
-        d = match crate::manifest::did_you_mean(&target, names.iter().map(String::as_str)) {
-            Some(s) => d.with_help(format!("did you mean `{s}`? valid targets: {}", names.join(", "))),
-            None => d.with_help(format!("valid targets: {}", names.join(", "))),
-        };
-        return Err(d.into());
+    let names = targets(m);
+    let mut d = Diagnostic::error(file, services_span(m), format!("unknown target `{target}`"));
+    d = match crate::manifest::did_you_mean(&target, names.iter().map(String::as_str)) {
+        Some(s) => d.with_help(format!("did you mean `{s}`? valid targets: {}", names.join(", "))),
+        None => d.with_help(format!("valid targets: {}", names.join(", "))),
     };
-    Ok(resolve(m, key.get_ref(), svc.span(), svc.get_ref()))
+    Err(d.into())
 }
 
 fn services_span(m: &Manifest) -> Range<usize> {
