@@ -77,7 +77,7 @@ fn lower_options(opts: &Options, caps: &Caps, plan: &plan::ServicePlan) -> Lower
     LowerOptions {
         platform: Platform::linux_amd64(),
         network: opts.network,
-        session_id: std::env::var("BUILDKIT_SESSION_ID").ok(),
+        session_id: super::options::session_for(opts, "context"),
         merge_op: caps.llb.contains("mergeop"),
         ignore_cache: opts.no_cache.as_ref().is_some_and(|t| t.is_empty() || t.iter().any(|n| n == target)),
         image_resolve_mode: opts.image_resolve_mode.clone(),

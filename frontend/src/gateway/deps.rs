@@ -35,11 +35,7 @@ pub async fn read_locks(
     }
     let src = LocalSource {
         name: "context".into(),
-        session_id: opts
-            .raw
-            .get("local-sessionid:context")
-            .cloned()
-            .or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok()),
+        session_id: super::options::session_for(opts, "context"),
         shared_key_hint: Some("context-lockfiles".into()),
         follow_paths: wanted.iter().map(|(_, at)| at.value.clone()).collect(),
         differ: Some("none".into()),

@@ -36,10 +36,10 @@ pub async fn read(client: &mut Client, opts: &Options) -> Result<Loaded, Status>
     if opts.filename == "Dockerfile" {
         names.push("fleet.toml".into());
     }
-    let session = opts.raw.get(&format!("local-sessionid:{}", opts.manifest_local)).cloned();
+
     let src = LocalSource {
         name: opts.manifest_local.clone(),
-        session_id: session.or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok()),
+        session_id: super::options::session_for(opts, &opts.manifest_local),
         shared_key_hint: Some(opts.manifest_local.clone()),
         follow_paths: names.clone(),
         differ: Some("none".into()),

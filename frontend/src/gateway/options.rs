@@ -41,6 +41,12 @@ pub struct Options {
     pub cache_imports: Vec<(String, BTreeMap<String, String>)>,
 }
 
+/// The session a local is read through: `local-sessionid:<local>` when buildx set one (bake
+/// shares locals between targets), else the build's `BUILDKIT_SESSION_ID` (dockerui config.go).
+pub fn session_for(opts: &Options, local: &str) -> Option<String> {
+    opts.raw.get(&format!("local-sessionid:{local}")).cloned().or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok())
+}
+
 /// Reads the options from the process environment.
 pub fn from_env() -> anyhow::Result<Options> {
     let raw = std::env::vars().filter(|(k, _)| k.starts_with("BUILDKIT_FRONTEND_OPT_")).map(|(_, v)| v);

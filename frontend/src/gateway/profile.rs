@@ -25,11 +25,7 @@ pub async fn load(client: &mut Client, opts: &Options, plan: &ServicePlan) -> Re
     let path = format!("{dir}/{name}.json");
     let src = LocalSource {
         name: "context".into(),
-        session_id: opts
-            .raw
-            .get("local-sessionid:context")
-            .cloned()
-            .or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok()),
+        session_id: super::options::session_for(opts, "context"),
         shared_key_hint: Some("context-profiles".into()),
         include_patterns: vec![format!("{dir}/*.json")],
         meta: OpMeta {
