@@ -232,3 +232,32 @@ fn machine_profiles_set_env_and_machine_profile_json() {
     let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "MACHINE=pc9"]);
     assert!(!r.ok && r.text.contains("unknown machine profile `pc9`") && r.text.contains("mainpc, pc2"), "{}", r.text);
 }
+
+#[test]
+fn a_manifest_of_several_mib_builds_and_its_errors_still_draw_the_box() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = variant("big", |t| t);
+    // ~2.6 MB: past what fits in one BuildKit v0.13 message with the text inside the Definition.
+    let mut text = String::from("[families.base-python]\nbase = \"localhost:5000/python:3.11-slim\"\n\n");
+    for i in 0..12_000 {
+        text.push_str(&format!(
+            "[services.s{i}]\nfamily = \"base-python\"\nsource = \"app\"\ncommand = [\"python3\", \"/app/app.py\"]\nports = {{ service = {}, health = {} }}\ndescription = \"generated service, padded to make the manifest large enough\"\n\n",
+            10_000 + i,
+            30_000 + i
+        ));
+    }
+    std::fs::write(dir.0.join("big.toml"), &text).expect("write");
+    let r = e.build(&dir.0.join("big.toml"), &dir.0, &["--target", "s5", "--build-arg", &syntax(&e)]);
+    assert!(r.ok, "{}", r.text.lines().rev().take(20).collect::<Vec<_>>().join("\n"));
+    text.push_str("[services.zbad]\nfamily = \"base-python\"\nsource = \"app\"\ncommand = [\"x\"]\nports = { service = 9, health = 9 }\n");
+    std::fs::write(dir.0.join("big.toml"), &text).expect("write");
+    let r = e.build(&dir.0.join("big.toml"), &dir.0, &["--target", "s5", "--build-arg", &syntax(&e)]);
+    assert!(!r.ok);
+    assert!(
+        r.text.contains(">>> ports = { service = 9, health = 9 }")
+            && r.text.contains("health port 9 equals its service port"),
+        "{}",
+        r.text.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+    );
+}
