@@ -366,3 +366,50 @@ fn a_private_index_secret_reaches_pip_but_no_layer_or_config() {
     }
     assert!(scanned >= 4, "scanned {scanned} blobs");
 }
+
+#[test]
+fn an_sdist_only_package_is_built_offline_from_its_hash_checked_archive() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let lock = root().join("tests/fixtures/sdist/uv.lock");
+    let mirror = Mirror::start(&wheel_cache(&lock));
+    let dir = TempDir::new("sdist");
+    copy_tree(&root().join("examples/hello"), &dir.0);
+    std::fs::copy(&lock, dir.0.join("uv.lock")).expect("copy lock");
+    let text = std::fs::read_to_string(dir.0.join("fleet.toml"))
+        .expect("read")
+        .replace("writable = [\"data\"]", "lock = \"uv.lock\"");
+    std::fs::write(dir.0.join("fleet.toml"), text).expect("write");
+    let image = format!("fleet-e2e/sdist:{}", std::process::id());
+    let r = e.build(
+        &dir.0.join("fleet.toml"),
+        &dir.0,
+        &[
+            "--target",
+            "hello",
+            "--build-arg",
+            &format!("BUILDKIT_SYNTAX={}", e.frontend),
+            "--build-arg",
+            &mirror.url(),
+            "--load",
+            "-t",
+            &image,
+        ],
+    );
+    assert!(r.ok, "{}", r.text);
+    assert!(r.text.contains("[hello] build docopt 0.6.2 from its sdist (hash-checked)"), "{}", r.text);
+    assert!(mirror.take_fetched().iter().any(|f| f == "docopt-0.6.2.tar.gz"), "the sdist came from the mirror");
+    let out = e.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "python3",
+        &image,
+        "-c",
+        "import docopt; print(docopt.__file__)",
+    ]);
+    assert!(out.contains("/opt/fleet/site/docopt"), "{out}");
+    let _ = e.docker_ok(&["rmi", "-f", &image]);
+}

@@ -44,6 +44,22 @@ pub(super) fn lower_deps_named(cx: &Cx<'_>, base: &State, deps: &LockedDeps, lab
     // A private index needs credentials, which only pip can send (BuildKit v0.13 HTTP sources
     // have no auth: cap `source.http.auth` arrived later).
     let with_urls = deps.index_secret.is_none() && deps.selected.iter().all(|s| s.artifact.url.is_some());
+    // Sdists (fetched by URL) are built after the wheels are in, with them as build environment.
+    let (sdists, wheels_only): (Vec<Selected>, Vec<Selected>) = if with_urls {
+        deps.selected.iter().cloned().partition(|s| matches!(s.artifact.kind, ArtifactKind::Sdist))
+    } else {
+        (vec![], deps.selected.clone())
+    };
+    let deps = &LockedDeps { selected: wheels_only, ..deps.clone() };
+    let installed = install_wheels(cx, base, deps, with_urls);
+    if sdists.is_empty() {
+        installed
+    } else {
+        super::sdist::build_and_install(cx, base, &installed, &sdists, &deps.prefix, &deps.span)
+    }
+}
+
+fn install_wheels(cx: &Cx<'_>, base: &State, deps: &LockedDeps, with_urls: bool) -> State {
     let wheels = if with_urls { fetch_http(cx, deps) } else { fetch_pip(cx, base, deps) };
     let reqs = requirements(cx, deps);
     let n = deps.selected.len();

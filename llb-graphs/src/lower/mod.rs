@@ -7,6 +7,7 @@ mod deps;
 mod family;
 mod image_config;
 mod runtime;
+mod sdist;
 
 use std::collections::BTreeMap;
 

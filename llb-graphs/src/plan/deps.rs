@@ -84,12 +84,13 @@ fn deps_for(
     let selected = lock::select(&parsed, lock_file, &env).map_err(fail)?;
     let mut problems = vec![];
     for s in &selected {
-        if matches!(s.artifact.kind, ArtifactKind::Sdist) {
+        // An sdist is built in a builder step from its hash-checked archive, offline, with the
+        // lock's own wheels as build environment; it needs a URL to be fetched by BuildKit.
+        if matches!(s.artifact.kind, ArtifactKind::Sdist) && s.artifact.url.is_none() {
             let msg = format!("package `{}` {} has only a source distribution for {env}", s.name, s.version);
             problems.push(
-                Diagnostic::error(lock_file, s.span.clone(), msg).with_help(
-                    "fleet-frontend installs wheels only; lock a version that ships a wheel for this target",
-                ),
+                Diagnostic::error(lock_file, s.span.clone(), msg)
+                    .with_help("an sdist is built from its locked URL; this lock entry has none"),
             );
         }
     }

@@ -1,0 +1,111 @@
+//! Source distributions: a locked package with no fitting wheel is built in a builder step from
+//! its sdist — fetched as an HTTP source checked against the locked sha256 — offline, without
+//! build isolation, with the lock's own installed wheels as build environment (so its build
+//! backend must be locked too: "build dependencies taken from the lock"). Compile settings come
+//! from the machine profile. The built wheels are installed into the same prefix; only the
+//! prefix reaches the runtime stage.
+
+use super::deps::mirror_url;
+use super::Cx;
+use crate::llb::{Exec, HttpSource, Mount, NetMode, OpMeta, State};
+use crate::lock::Selected;
+
+const ENV: &str = "/fleet/env";
+const SDIST: &str = "/fleet/sdist";
+const BUILT: &str = "/fleet/built";
+const OUT: &str = "/fleet/out";
+
+/// `installed` (wheels under `prefix`) plus every sdist of `sdists`, built and installed.
+pub(super) fn build_and_install(
+    cx: &Cx<'_>,
+    base: &State,
+    installed: &State,
+    sdists: &[Selected],
+    prefix: &str,
+    span: &std::ops::Range<usize>,
+) -> State {
+    let built: Vec<State> = sdists.iter().map(|s| build_one(cx, base, installed, s, prefix, span)).collect();
+    let wheels = State::merge(&built, cx.meta(format!("collect {} wheels built from sdists", built.len()), span));
+    let script = format!(
+        "exec python3 -m pip install --no-index --no-deps --no-cache-dir --disable-pip-version-check --target \"$1\" {BUILT}/*.whl"
+    );
+    let exec =
+        Exec::new(["/bin/sh".to_string(), "-c".into(), script, "fleet-install".into(), format!("{OUT}{prefix}")])
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .user("0:0")
+            .network(NetMode::None)
+            .readonly_root()
+            .mount(Mount::Layer { dest: BUILT.into(), source: wheels, selector: None, readonly: true })
+            .mount(Mount::Tmpfs { dest: "/tmp".into(), size: 0 })
+            .mount(Mount::Layer { dest: OUT.into(), source: installed.clone(), selector: None, readonly: false })
+            .meta(cx.meta(format!("install {} built from source", plural(sdists.len(), "package")), span));
+    base.run(exec).mount_output(OUT).unwrap_or_default()
+}
+
+fn build_one(
+    cx: &Cx<'_>,
+    base: &State,
+    installed: &State,
+    s: &Selected,
+    prefix: &str,
+    span: &std::ops::Range<usize>,
+) -> State {
+    let a = &s.artifact;
+    let src = HttpSource {
+        url: mirror_url(cx.opts.artifact_mirror.as_deref(), a.url.as_deref().unwrap_or_default(), &a.filename),
+        checksum: Some(format!("sha256:{}", a.sha256)),
+        filename: Some(a.filename.clone()),
+        perm: Some(0o644),
+        meta: OpMeta {
+            custom_name: Some(format!("[{}] fetch {}", cx.label, a.filename)),
+            ignore_cache: cx.opts.ignore_cache,
+            location: cx.meta("", span).location,
+            progress_group: None,
+        },
+    }
+    .state();
+    let env_site = format!("{ENV}{prefix}");
+    let path = base.env_vars().get("PATH").cloned().unwrap_or_else(|| super::base::DEFAULT_PATH[5..].to_string());
+    let mut exec = Exec::new([
+        "python3".to_string(),
+        "-m".into(),
+        "pip".into(),
+        "wheel".into(),
+        "--no-deps".into(),
+        "--no-build-isolation".into(),
+        "--no-index".into(),
+        "--no-cache-dir".into(),
+        "--disable-pip-version-check".into(),
+        "--wheel-dir".into(),
+        BUILT.into(),
+        format!("{SDIST}/{}", a.filename),
+    ])
+    .env("PYTHONPATH", env_site.clone())
+    .env("PATH", format!("{env_site}/bin:{path}"))
+    .user("0:0")
+    .network(NetMode::None)
+    .readonly_root()
+    .mount(Mount::Layer { dest: ENV.into(), source: installed.clone(), selector: None, readonly: true })
+    .mount(Mount::Layer { dest: SDIST.into(), source: src, selector: None, readonly: true })
+    .mount(Mount::Tmpfs { dest: "/tmp".into(), size: 0 })
+    .mount(Mount::Layer { dest: BUILT.into(), source: State::scratch(), selector: None, readonly: false });
+    // Compilers read these; they come from the machine profile (data, never code).
+    if let Some(p) = &cx.opts.profile {
+        if let Some(arch) = p.gpu.as_ref().map(|g| g.cuda_arch_list.clone()) {
+            exec = exec.env("TORCH_CUDA_ARCH_LIST", arch);
+        }
+        if let Some(jobs) = p.build.as_ref().and_then(|b| b.max_jobs) {
+            exec = exec.env("MAX_JOBS", jobs.to_string()).env("CMAKE_BUILD_PARALLEL_LEVEL", jobs.to_string());
+        }
+    }
+    exec = exec.meta(cx.meta(format!("build {} {} from its sdist (hash-checked)", s.name, s.version), span));
+    base.run(exec).mount_output(BUILT).unwrap_or_default()
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
