@@ -12,8 +12,9 @@ source hack/lib.sh
 
 if "$DOCKER" info >/dev/null 2>&1; then
   FLEET_FRONTEND_REF=$(hack/frontend-image.sh | tail -n 1)
-  export FLEET_FRONTEND_REF E2E=1
-  log "frontend image: $FLEET_FRONTEND_REF"
+  FLEET_STANDIN_FLEET=$(hack/fleet-standin.sh | tail -n 1)
+  export FLEET_FRONTEND_REF FLEET_STANDIN_FLEET E2E=1
+  log "frontend image: $FLEET_FRONTEND_REF; fleet stand-in base: $FLEET_STANDIN_FLEET"
 elif [[ ${CI:-} == true ]]; then
   die "CI=true but dockerd is not reachable with $DOCKER (run hack/dev-env.sh)"
 else

@@ -69,9 +69,8 @@ fn a_core_service_on_the_cpu_family_chain_runs_with_its_machine_profile() {
     let _ = e.docker_ok(&["rmi", "-f", &image]);
 }
 
-/// buildx 0.13.1's bake can set neither `network` nor `--allow network.host`, and this daemon has
-/// no bridge, so families with apt steps cannot be baked here: the bake test uses a fleet whose
-/// families need no network (examples/web: a family and a service with a uv.lock).
+/// Bake with `target:` contexts on a small fleet (examples/web: a family and a service with a
+/// uv.lock).
 #[test]
 fn bake_builds_services_on_the_family_targets_of_the_same_bake() {
     let Some(e) = env() else { return };
@@ -102,4 +101,71 @@ fn bake_builds_services_on_the_family_targets_of_the_same_bake() {
     // ghcr.io is unreachable here: web can only have built on base-python through the bake's
     // `target:` context, which buildx hands to the frontend as an input.
     assert!(r.text.contains("naming to ghcr.io/example/web:"), "{}", r.text);
+}
+
+/// buildx 0.13.1's bake can set neither `network` nor `--allow network.host`, and this daemon has
+/// no bridge: the CPU fleet is baked on a stand-in base that already has its families' apt
+/// packages (hack/fleet-standin.sh), so every apt step finds them installed and needs no network.
+#[test]
+fn bake_builds_the_cpu_part_of_the_fleet_in_one_invocation() {
+    let Some(e) = env() else { return };
+    let _d = exclusive();
+    let standin = std::env::var("FLEET_STANDIN_FLEET").unwrap_or_default();
+    if standin.is_empty() {
+        assert!(std::env::var("E2E").is_err(), "E2E=1 but FLEET_STANDIN_FLEET is not set (hack/test.sh sets it)");
+        return;
+    }
+    let target_dir = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), std::path::PathBuf::from);
+    let bin = target_dir.join("debug/fleet-frontend");
+    let ctx = format!("python:3.11-slim-bookworm=docker-image://{standin}");
+    let images = root().join("images").display().to_string();
+    let bake = run(Command::new(&bin).arg("bake").arg(root().join("images/fleet.toml")).args([
+        "--frontend",
+        &e.frontend,
+        "--context",
+        &images,
+        "--build-context",
+        &ctx,
+    ]));
+    assert!(bake.ok, "{}", bake.text);
+    let dir = fleet_e2e::TempDir::new("bake-cpu");
+    std::fs::write(dir.0.join("docker-bake.json"), &bake.text).expect("write");
+    let cpu = [
+        "base-python",
+        "base-utils",
+        "base-cpu-pydeps",
+        "family-web",
+        "UnifiedObservabilityCenter",
+        "SelfHealingSupervisor",
+        "CentralErrorBus",
+    ];
+    let mut c = Command::new(&e.docker);
+    c.current_dir(&dir.0).args(["buildx", "bake", "--progress=plain", "-f", "docker-bake.json"]).args(cpu);
+    let r = run(&mut c);
+    assert!(r.ok, "{}", r.text);
+    // The apt steps ran (or were cached from a run) with no network: they found every package.
+    assert!(r.text.contains("family base-utils] apt-get install"), "{}", r.text);
+    // Services of one family share their check and copy ops (same digests): look for each image.
+    for image in ["unified-observability-center", "self-healing-supervisor", "central-error-bus", "family-web"] {
+        assert!(r.text.contains(&format!("naming to ghcr.io/fleet/{image}:")), "{image} not built:\n{}", r.text);
+    }
+}
+
+#[test]
+fn apt_packages_missing_from_the_base_without_network_fail_at_the_apt_line() {
+    let Some(e) = env() else { return };
+    let _d = exclusive();
+    let mut c = Command::new(&e.docker);
+    c.args(["buildx", "build", "--progress=plain", "--network=none", "-f"]).arg(root().join("images/fleet.toml"));
+    c.args(["--target", "base-utils", "--no-cache", "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend)]);
+    c.args(["--build-context", "python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim"])
+        .arg(root().join("images"));
+    let r = run(&mut c);
+    assert!(!r.ok, "{}", r.text);
+    assert!(
+        r.text.contains("family base-utils could not install") && r.text.contains("without --network=host"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains(">>> apt = [\"curl="), "box on the apt line:\n{}", r.text);
 }

@@ -60,8 +60,6 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     plan::check_profile(file, &plan, &machine).map_err(|d| errors::from_diagnostics(file, &d))?;
     let lower_opts = LowerOptions { profile: Some(machine), ..lower_options(opts, &caps, &plan) };
     check_source_dir(client, file, &plan, &lower_opts).await?;
-    plan::check_network(file, &plan, lower_opts.network != llb_graphs::llb::NetMode::None)
-        .map_err(|d| errors::from_diagnostics(file, &d))?;
     let locks = super::deps::read_locks(client, opts, file, &plan).await?;
     let mut built = vec![];
     for p in &platforms {

@@ -13,11 +13,27 @@ getent group "$2" >/dev/null || groupadd -g "$2" "$1"
 getent passwd "$2" >/dev/null || useradd -u "$2" -g "$2" -m -d "/home/$1" -s /bin/sh "$1""#;
 
 /// apt with its lists and archives on locked cache mounts, so neither lands in a layer and two
-/// builds never run apt on one cache at once. `$@` are the packages (pins as `name=version`).
+/// builds never run apt on one cache at once. `$1` is the family, then the packages (pins as
+/// `name=version`). Packages the base already has at the asked version are skipped, so a base
+/// that carries them needs no network (buildx 0.13's bake cannot grant one).
 const APT_SCRIPT: &str = r#"set -eu
+fam=$1; shift
+missing=""
+for p; do
+  name=${p%%=*}; want=""
+  [ "$name" = "$p" ] || want=${p#*=}
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$name" 2>/dev/null || true)
+  ver=$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || true)
+  if [ "$st" != installed ] || { [ -n "$want" ] && [ "$ver" != "$want" ]; }; then missing="$missing $p"; fi
+done
+if [ -z "$missing" ]; then echo "fleet-frontend: family $fam: every package is already installed"; exit 0; fi
 rm -f /etc/apt/apt.conf.d/docker-clean
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@""#;
+# apt-get update exits 0 when it cannot fetch: judge by the install.
+apt-get update -qq || true
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing || {
+  echo "fleet-frontend: family $fam could not install$missing from the distribution's archive; without --network=host the build cannot reach it" >&2
+  exit 1
+}"#;
 
 pub(super) fn lower_chain(cx: &Cx<'_>, base: &State, family_deps: &[LockedDeps]) -> State {
     let mut st = base.clone();
@@ -61,7 +77,7 @@ fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer) -> State {
     // family (its base image) and the platform.
     let cache = |what: &str| format!("{ns}fleet-apt-{what}/{root}/{}-{}", p.os, p.architecture);
     let pkgs: Vec<String> = layer.apt.iter().map(|a| a.value.clone()).collect();
-    let mut args = vec!["/bin/sh".to_string(), "-c".into(), APT_SCRIPT.into(), "fleet-apt".into()];
+    let mut args = vec!["/bin/sh".to_string(), "-c".into(), APT_SCRIPT.into(), "fleet-apt".into(), layer.name.clone()];
     args.extend(pkgs.iter().cloned());
     let span = layer
         .apt

@@ -151,22 +151,6 @@ pub fn check_profile(
     }
 }
 
-/// Refuses steps that need a package archive when the build has no network: apt packages fetch
-/// from the distribution's archive (pip's needs are checked with the lockfile).
-pub fn check_network(file: &SourceFile, plan: &ServicePlan, network: bool) -> Result<(), Diagnostics> {
-    let apt = plan.family.chain.iter().find_map(|l| l.apt.first().map(|a| (l, a)));
-    match apt {
-        Some((layer, first)) if !network => {
-            let msg = format!(
-                "family `{}` installs apt packages, which come from the distribution's archive, but the build has no network",
-                layer.name
-            );
-            Err(Diagnostic::error(file, first.span.clone(), msg).with_help("build with --network=host").into())
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Names of all build targets: the services, then the families, each sorted.
 pub fn targets(m: &Manifest) -> Vec<String> {
     m.services.keys().chain(m.families.keys()).map(|k| k.get_ref().clone()).collect()
