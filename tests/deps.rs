@@ -57,17 +57,23 @@ struct Mirror {
 
 impl Mirror {
     fn start(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
+        // The server binds port 0 itself and reports the port: no window in which two parallel
+        // tests could pick the same port.
+        const SERVE: &str = "import functools, http.server, sys\n\
+            h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\n\
+            s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\n\
+            print(s.server_address[1], flush=True)\n\
+            s.serve_forever()\n";
         let mut child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .args(["-c", SERVE])
             .arg(dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start http.server");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("port line");
+        let port: u16 = first.trim().parse().expect("port");
         let log = Arc::new(Mutex::new(vec![]));
         let (sink, stderr) = (log.clone(), child.stderr.take().expect("stderr"));
         std::thread::spawn(move || {
@@ -335,6 +341,7 @@ fn a_private_index_secret_reaches_pip_but_no_layer_or_config() {
         "build",
         "--progress=plain",
         "--network=host",
+        "--no-cache",
         "--secret",
         "id=pypi,env=FLEET_TEST_PIP_INDEX",
         "-f",
@@ -384,9 +391,11 @@ fn an_sdist_only_package_is_built_offline_from_its_hash_checked_archive() {
     let r = e.build(
         &dir.0.join("fleet.toml"),
         &dir.0,
+        // --no-cache: the assertions below need the fetch and the build to happen now.
         &[
             "--target",
             "hello",
+            "--no-cache",
             "--build-arg",
             &format!("BUILDKIT_SYNTAX={}", e.frontend),
             "--build-arg",
