@@ -6,7 +6,7 @@
 //! runtime stage receives.
 
 use crate::llb::{CacheSharing, Copy, Exec, FileAction, HttpSource, Mount, NetMode, OpMeta, State};
-use crate::lock::{ArtifactKind, Selected};
+use crate::lock::{Artifact, ArtifactKind, Selected};
 
 use super::Cx;
 
@@ -113,28 +113,7 @@ fn requirements(cx: &Cx<'_>, deps: &LockedDeps) -> State {
 /// One HTTP source per artifact, checked by BuildKit against the locked sha256, then laid side
 /// by side in one directory.
 fn fetch_http(cx: &Cx<'_>, deps: &LockedDeps) -> State {
-    let files: Vec<State> = deps
-        .selected
-        .iter()
-        .map(|s| {
-            let a = &s.artifact;
-            let url = mirror_url(cx.opts.artifact_mirror.as_deref(), a.url.as_deref().unwrap_or_default(), &a.filename);
-            HttpSource {
-                url,
-                checksum: Some(format!("sha256:{}", a.sha256)),
-                filename: Some(a.filename.clone()),
-                perm: Some(0o644),
-                meta: OpMeta {
-                    custom_name: Some(format!("[{}] fetch {}", cx.label, a.filename)),
-                    ignore_cache: cx.opts.ignore_cache,
-                    // Locations index the manifest (source 0): the `lock = ...` line.
-                    location: cx.meta("", &deps.span).location,
-                    progress_group: None,
-                },
-            }
-            .state()
-        })
-        .collect();
+    let files: Vec<State> = deps.selected.iter().map(|s| artifact_source(cx, &s.artifact, &deps.span)).collect();
     if cx.opts.merge_op {
         State::merge(&files, cx.meta(format!("collect {} wheels", files.len()), &deps.span))
     } else {
@@ -151,6 +130,25 @@ fn fetch_http(cx: &Cx<'_>, deps: &LockedDeps) -> State {
             None => State::scratch(),
         }
     }
+}
+
+/// One locked file as an HTTP source: BuildKit fetches it (from the mirror when one is set) and
+/// checks it against the locked sha256; the op is located at the manifest's `lock = ...` line.
+pub(super) fn artifact_source(cx: &Cx<'_>, a: &Artifact, span: &std::ops::Range<usize>) -> State {
+    let url = mirror_url(cx.opts.artifact_mirror.as_deref(), a.url.as_deref().unwrap_or_default(), &a.filename);
+    HttpSource {
+        url,
+        checksum: Some(format!("sha256:{}", a.sha256)),
+        filename: Some(a.filename.clone()),
+        perm: Some(0o644),
+        meta: OpMeta {
+            custom_name: Some(format!("[{}] fetch {}", cx.label, a.filename)),
+            ignore_cache: cx.opts.ignore_cache,
+            location: cx.meta("", span).location,
+            progress_group: None,
+        },
+    }
+    .state()
 }
 
 /// A requirements file without URLs: `pip download --require-hashes` on the target's base,

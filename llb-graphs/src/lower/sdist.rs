@@ -5,9 +5,9 @@
 //! from the machine profile. The built wheels are installed into the same prefix; only the
 //! prefix reaches the runtime stage.
 
-use super::deps::mirror_url;
+use super::deps::artifact_source;
 use super::Cx;
-use crate::llb::{Exec, HttpSource, Mount, NetMode, OpMeta, State};
+use crate::llb::{Exec, Mount, NetMode, State};
 use crate::lock::Selected;
 
 const ENV: &str = "/fleet/env";
@@ -51,19 +51,7 @@ fn build_one(
     span: &std::ops::Range<usize>,
 ) -> State {
     let a = &s.artifact;
-    let src = HttpSource {
-        url: mirror_url(cx.opts.artifact_mirror.as_deref(), a.url.as_deref().unwrap_or_default(), &a.filename),
-        checksum: Some(format!("sha256:{}", a.sha256)),
-        filename: Some(a.filename.clone()),
-        perm: Some(0o644),
-        meta: OpMeta {
-            custom_name: Some(format!("[{}] fetch {}", cx.label, a.filename)),
-            ignore_cache: cx.opts.ignore_cache,
-            location: cx.meta("", span).location,
-            progress_group: None,
-        },
-    }
-    .state();
+    let src = artifact_source(cx, a, span);
     let env_site = format!("{ENV}{prefix}");
     let path = base.env_vars().get("PATH").cloned().unwrap_or_else(|| super::base::DEFAULT_PATH[5..].to_string());
     let mut exec = Exec::new([
