@@ -45,36 +45,24 @@ pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Finding> {
         Finding { rule, diagnostic: d }
     };
     for (name, fam) in &m.families {
-        let Some(base) = &fam.get_ref().base else {
-            continue_unused(m, name, &mut out, &warn);
-            continue;
-        };
-        if let Ok(r) = ImageRef::parse(base.get_ref()) {
-            if !r.is_pinned() && r.tag.as_deref().is_none_or(|t| t == "latest") {
-                let msg =
-                    format!("family `{}`: base `{}` floats (no exact tag or digest)", name.get_ref(), base.get_ref());
+        let n = name.get_ref();
+        if let Some(base) = &fam.get_ref().base {
+            let floats = ImageRef::parse(base.get_ref())
+                .is_ok_and(|r| !r.is_pinned() && r.tag.as_deref().is_none_or(|t| t == "latest"));
+            if floats {
+                let msg = format!("family `{n}`: base `{}` floats (no exact tag or digest)", base.get_ref());
                 out.push(warn(&FLOATING_BASE_REFERENCE, base.span(), msg));
             }
         }
-        continue_unused(m, name, &mut out, &warn);
+        // Used when a service or another family builds on it.
+        let used = m.services.values().any(|s| s.get_ref().family.get_ref() == n)
+            || m.families.values().any(|f| f.get_ref().parent.as_ref().is_some_and(|p| p.get_ref() == n));
+        if !used {
+            out.push(warn(&UNUSED_FAMILY, name.span(), format!("family `{n}` is not used by any service or family")));
+        }
     }
     out.sort_by_key(|f| f.diagnostic.span.start);
     out
-}
-
-/// `UnusedFamily`: no service and no other family builds on `name`.
-fn continue_unused(
-    m: &Manifest,
-    name: &toml::Spanned<String>,
-    out: &mut Vec<Finding>,
-    warn: &dyn Fn(&'static Rule, std::ops::Range<usize>, String) -> Finding,
-) {
-    let n = name.get_ref();
-    let used = m.services.values().any(|s| s.get_ref().family.get_ref() == n)
-        || m.families.values().any(|f| f.get_ref().parent.as_ref().is_some_and(|p| p.get_ref() == n));
-    if !used {
-        out.push(warn(&UNUSED_FAMILY, name.span(), format!("family `{n}` is not used by any service or family")));
-    }
 }
 
 #[cfg(test)]

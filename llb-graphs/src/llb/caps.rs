@@ -40,5 +40,3 @@ pub const CONSTRAINTS: &str = "constraints";
 pub const PLATFORM: &str = "platform";
 pub const META_DESCRIPTION: &str = "meta.description";
 pub const META_IGNORECACHE: &str = "meta.ignorecache";
-pub const META_PROGRESSGROUP: &str = "meta.progress.group";
-pub const SOURCE_MAP: &str = "source.sourcemap";
