@@ -264,17 +264,27 @@ fn cached_wheels(prefixes: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// examples/web reduced to a stdlib app whose lock is `requirements.txt` with `body`.
-fn requirements_service(tag: &str, fleet_extra: &str, body: &str) -> TempDir {
+/// examples/hello (a stdlib app) whose service locks `lock_name` holding `body`, with
+/// `fleet_extra` added to `[fleet]`.
+fn locked_service(tag: &str, fleet_extra: &str, lock_name: &str, body: &str) -> TempDir {
     let dir = TempDir::new(tag);
     copy_tree(&root().join("examples/hello"), &dir.0);
     let text = std::fs::read_to_string(dir.0.join("fleet.toml")).expect("read");
     let text = text
         .replace("[fleet]\n", &format!("[fleet]\n{fleet_extra}"))
-        .replace("writable = [\"data\"]", "lock = \"requirements.txt\"");
+        .replace("writable = [\"data\"]", &format!("lock = \"{lock_name}\""));
     std::fs::write(dir.0.join("fleet.toml"), text).expect("write");
-    std::fs::write(dir.0.join("requirements.txt"), body).expect("write");
+    std::fs::write(dir.0.join(lock_name), body).expect("write");
     dir
+}
+
+fn requirements_service(tag: &str, fleet_extra: &str, body: &str) -> TempDir {
+    locked_service(tag, fleet_extra, "requirements.txt", body)
+}
+
+/// `python3 -c CODE` in `image`, with no network.
+fn python_in(e: &Env, image: &str, code: &str) -> String {
+    e.docker_ok(&["run", "--rm", "--network", "none", "--entrypoint", "python3", image, "-c", code])
 }
 
 fn build_host(e: &Env, dir: &Path, extra: &[&str]) -> fleet_e2e::Run {
@@ -308,17 +318,7 @@ fn a_requirements_file_without_urls_is_fetched_by_pip_with_hashes_checked() {
     assert!(r.text.contains("[hello] download 2 locked packages (hash-checked)"), "{}", r.text);
     let fetched = mirror.take_fetched();
     assert!(fetched.iter().any(|f| f.contains("idna-")) && fetched.iter().any(|f| f.contains("h11-")), "{fetched:?}");
-    let out = e.docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        "python3",
-        &image,
-        "-c",
-        "import idna, h11; print(idna.__file__)",
-    ]);
+    let out = python_in(&e, &image, "import idna, h11; print(idna.__file__)");
     assert!(out.contains("/opt/fleet/site/idna/"), "{out}");
     let _ = e.docker_ok(&["rmi", "-f", &image]);
 }
@@ -380,13 +380,7 @@ fn an_sdist_only_package_is_built_offline_from_its_hash_checked_archive() {
     let _d = shared();
     let lock = root().join("tests/fixtures/sdist/uv.lock");
     let mirror = Mirror::start(&wheel_cache(&lock));
-    let dir = TempDir::new("sdist");
-    copy_tree(&root().join("examples/hello"), &dir.0);
-    std::fs::copy(&lock, dir.0.join("uv.lock")).expect("copy lock");
-    let text = std::fs::read_to_string(dir.0.join("fleet.toml"))
-        .expect("read")
-        .replace("writable = [\"data\"]", "lock = \"uv.lock\"");
-    std::fs::write(dir.0.join("fleet.toml"), text).expect("write");
+    let dir = locked_service("sdist", "", "uv.lock", &std::fs::read_to_string(&lock).expect("read lock"));
     let image = format!("fleet-e2e/sdist:{}", std::process::id());
     let r = e.build(
         &dir.0.join("fleet.toml"),
@@ -408,17 +402,7 @@ fn an_sdist_only_package_is_built_offline_from_its_hash_checked_archive() {
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("[hello] build docopt 0.6.2 from its sdist (hash-checked)"), "{}", r.text);
     assert!(mirror.take_fetched().iter().any(|f| f == "docopt-0.6.2.tar.gz"), "the sdist came from the mirror");
-    let out = e.docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        "python3",
-        &image,
-        "-c",
-        "import docopt; print(docopt.__file__)",
-    ]);
+    let out = python_in(&e, &image, "import docopt; print(docopt.__file__)");
     assert!(out.contains("/opt/fleet/site/docopt"), "{out}");
     let _ = e.docker_ok(&["rmi", "-f", &image]);
 }

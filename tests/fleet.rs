@@ -10,6 +10,12 @@ use fleet_e2e::{env, exclusive, http_get, root, run, wait_for, Container};
 
 const STAND_IN: &str = "python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim";
 
+/// The CLI binary `cargo test --workspace` built next to this test.
+fn frontend_bin() -> std::path::PathBuf {
+    let target_dir = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), std::path::PathBuf::from);
+    target_dir.join("debug/fleet-frontend")
+}
+
 fn fleet_build(e: &fleet_e2e::Env, target: &str, extra: &[&str]) -> fleet_e2e::Run {
     let mut c = Command::new(&e.docker);
     c.args(["buildx", "build", "--progress=plain", "--network=host", "-f"]).arg(root().join("images/fleet.toml"));
@@ -75,8 +81,7 @@ fn a_core_service_on_the_cpu_family_chain_runs_with_its_machine_profile() {
 fn bake_builds_services_on_the_family_targets_of_the_same_bake() {
     let Some(e) = env() else { return };
     let _d = exclusive();
-    let target_dir = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), std::path::PathBuf::from);
-    let bin = target_dir.join("debug/fleet-frontend");
+    let bin = frontend_bin();
     let dir = fleet_e2e::TempDir::new("bake");
     fleet_e2e::copy_tree(&root().join("examples/web"), &dir.0);
     let bake = run(Command::new(&bin).arg("bake").arg(dir.0.join("fleet.toml")).args(["--frontend", &e.frontend]));
@@ -115,8 +120,7 @@ fn bake_builds_the_cpu_part_of_the_fleet_in_one_invocation() {
         assert!(std::env::var("E2E").is_err(), "E2E=1 but FLEET_STANDIN_FLEET is not set (hack/test.sh sets it)");
         return;
     }
-    let target_dir = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), std::path::PathBuf::from);
-    let bin = target_dir.join("debug/fleet-frontend");
+    let bin = frontend_bin();
     let ctx = format!("python:3.11-slim-bookworm=docker-image://{standin}");
     let images = root().join("images").display().to_string();
     let bake = run(Command::new(&bin).arg("bake").arg(root().join("images/fleet.toml")).args([
