@@ -189,16 +189,24 @@ start_dockerd() {
   sha256sum "$DAEMON_JSON" >"$DOCKERD_CONF_SUM"
   setsid nohup /usr/sbin/dockerd --pidfile "$DOCKERD_PID" </dev/null >"$DOCKERD_LOG" 2>&1 9>&- &
   pid=$!
-  local deadline=$((SECONDS + 60))
-  until docker_up; do
-    if ! alive "$pid"; then
-      tail -n 20 "$DOCKERD_LOG" >&2 || true
-      die "dockerd exited during startup; see $DOCKERD_LOG"
-    fi
-    ((SECONDS < deadline)) || die "dockerd did not answer within 60 s; see $DOCKERD_LOG"
-    sleep 0.1
-  done
+  await_started dockerd "$pid" "$DOCKERD_LOG" 60 0.1 docker_up
   log "dockerd up (pid $pid)"
+}
+
+# await_started NAME PID LOG SECONDS POLL CHECK...: poll CHECK until it succeeds; die with the
+# log's tail if the process exits first, or after SECONDS.
+await_started() {
+  local name=$1 pid=$2 logf=$3 secs=$4 poll=$5
+  shift 5
+  local deadline=$((SECONDS + secs))
+  until "$@" 2>/dev/null; do
+    if ! alive "$pid"; then
+      tail -n 20 "$logf" >&2 || true
+      die "$name exited during startup; see $logf"
+    fi
+    ((SECONDS < deadline)) || die "$name did not answer within $secs s; see $logf"
+    sleep "$poll"
+  done
 }
 
 ensure_dockerd() {
@@ -299,15 +307,7 @@ start_registry() {
   setsid nohup /usr/bin/docker-registry serve "$REGISTRY_CONF" </dev/null >"$REGISTRY_LOG" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$REGISTRY_PID"
-  local deadline=$((SECONDS + 20))
-  until registry_up 2>/dev/null; do
-    if ! alive "$pid"; then
-      tail -n 20 "$REGISTRY_LOG" >&2 || true
-      die "docker-registry exited during startup; see $REGISTRY_LOG"
-    fi
-    ((SECONDS < deadline)) || die "registry did not answer within 20 s; see $REGISTRY_LOG"
-    sleep 0.05
-  done
+  await_started docker-registry "$pid" "$REGISTRY_LOG" 20 0.05 registry_up
   log "registry up (pid $pid)"
 }
 
