@@ -1,6 +1,7 @@
 //! End-to-end: the BuildKit frontend contract through real buildx — subrequests, named contexts,
 //! multi-platform, cache export/import, warnings and reproducible images.
 
+use std::fs;
 use std::path::Path;
 use std::process::Command;
 
@@ -54,6 +55,49 @@ fn print_outline_targets_lint_and_describe_are_answered_by_the_frontend() {
     let found = print(&e, "lint", &dir.0.join("fleet.toml"), &dir.0);
     assert!(found.contains("FloatingBaseReference: fleet.toml:16:8: warning"), "{found}");
     assert!(found.contains("UnusedFamily: fleet.toml:15:11: warning"), "{found}");
+}
+
+/// `--print=lint` runs the validator's error rules too (each entry named by its rule, the first
+/// error as the build error), the CUDA rule against `MACHINE`, and the target's lockfiles.
+#[test]
+fn print_lint_reports_error_rules_machine_and_lockfiles() {
+    let Some(e) = env() else { return };
+    let _d = shared();
+    let dir = variant("lint-errors", |t| {
+        t.replace("health = 18081 }", "health = 18080 }").replace("writable = [\"data\"]", "user = \"root\"")
+    });
+    let found = print(&e, "lint", &dir.0.join("fleet.toml"), &dir.0);
+    for want in [
+        "HealthPortEqualsServicePort: fleet.toml:20:37: error: service `hello`: health port 18080 equals its service port",
+        "RootUser: fleet.toml:22:8: error: service `hello`: user `root` runs as root",
+        "error: HealthPortEqualsServicePort: service `hello`: health port 18080 equals its service port",
+    ] {
+        assert!(found.contains(want), "missing `{want}` in:\n{found}");
+    }
+
+    // A CPU-only profile of the manifest's own folder, chosen with MACHINE, and a CUDA family.
+    let dir = variant("lint-machine", |t| {
+        t.replace("[families.base-python]", "[families.base-python]\ncuda = \"12.1\"")
+            .replace("python = \"3.11\"", "python = \"3.11\"\nprofiles = \"profiles\"")
+    });
+    fs::create_dir_all(dir.0.join("profiles")).expect("mkdir");
+    let cpu = r#"{"name": "cpu", "description": "no GPU", "env": {"OMP_NUM_THREADS": "2"}}"#;
+    fs::write(dir.0.join("profiles/cpu.json"), cpu).expect("write profile");
+    let mut c = Command::new(&e.docker);
+    c.env("BUILDX_EXPERIMENTAL", "1").args(["buildx", "build", "--network=none", "--print=lint", "-f"]);
+    c.arg(dir.0.join("fleet.toml")).args(["--target", "hello", "--build-arg", &syntax(&e)]);
+    let r = run(c.args(["--build-arg", "MACHINE=cpu"]).arg(&dir.0));
+    assert!(r.text.contains("CudaWithoutGpu: fleet.toml:13:8: error: family `base-python` needs CUDA 12.1, but machine profile `cpu` has no GPU"), "{}", r.text);
+
+    // A valid manifest whose lockfile has an unhashed pin: the finding points into the lockfile.
+    let dir = variant("lint-lock", |t| format!("{t}lock = \"requirements.txt\"\n"));
+    fs::write(dir.0.join("requirements.txt"), "six==1.16.0\n").expect("write lock");
+    let found = print(&e, "lint", &dir.0.join("fleet.toml"), &dir.0);
+    assert!(
+        found.contains("UnhashedLock: requirements.txt:1:1: error: requirement `six==1.16.0` has no `--hash`"),
+        "{found}"
+    );
+    assert!(found.contains("fleet.toml:24:8: note: lockfile `requirements.txt` is named here"), "{found}");
 }
 
 #[test]

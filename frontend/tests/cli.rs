@@ -115,8 +115,12 @@ fn assert_rejected(test: &str, case: Bad) {
     let lines: Vec<String> = text(&check.stdout).lines().map(str::to_owned).collect();
     assert!(!lines.is_empty(), "check printed no problem; stderr:\n{}", text(&check.stderr));
     for l in &lines {
-        assert!(l.starts_with("fleet.toml:") && l.contains(": error: "), "check: not a file:line:col line: {l:?}");
+        let finding = l.contains(": error: ") || l.contains(": warning: ");
+        assert!(l.starts_with("fleet.toml:") && finding, "check: not a file:line:col line: {l:?}");
+        assert!(l.ends_with(']') && l.contains(" ["), "check: no rule id on {l:?}");
     }
+    // `check` also runs the warning rules; `llb` stops at the errors.
+    let lines: Vec<String> = lines.into_iter().filter(|l| l.contains(": error: ")).collect();
     assert!(
         lines.iter().any(|l| l.starts_with(&want) && case.says.iter().all(|s| l.contains(s))),
         "check: no line starting with {want:?} containing {:?}; got:\n{}",
@@ -229,13 +233,13 @@ fn llb_unknown_or_missing_target_lists_the_valid_targets() {
     assert!(out.stdout.is_empty());
     assert_eq!(
         text(&out.stderr).trim(),
-        "fleet.toml:4:11: error: unknown target `nope` (valid targets: hello, other, base-python)"
+        "fleet.toml:4:11: error: unknown target `nope` (valid targets: hello, other, base-python) [UnknownTarget]"
     );
 
     // A near miss gets a hint; no --target with several services asks for one.
     for (target, want) in [
-        (&["--target", "helo"][..], "fleet.toml:4:11: error: unknown target `helo` (did you mean `hello`? valid targets: hello, other, base-python)"),
-        (&[][..], "fleet.toml:4:11: error: no target given and the manifest has several services (pass --target with one of: hello, other, base-python)"),
+        (&["--target", "helo"][..], "fleet.toml:4:11: error: unknown target `helo` (did you mean `hello`? valid targets: hello, other, base-python) [UnknownTarget]"),
+        (&[][..], "fleet.toml:4:11: error: no target given and the manifest has several services (pass --target with one of: hello, other, base-python) [UnknownTarget]"),
     ] {
         let out = sb.run(&[&["llb", "fleet.toml"][..], target].concat());
         assert_fails_cleanly("llb", &out);

@@ -67,6 +67,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Error or warning.
     pub severity: Severity,
+    /// The validator rule behind it ([`crate::rules`]); `None` only for notes. A reference
+    /// keeps `Diagnostic` small: it travels in many `Result`s.
+    pub rule: Option<&'static crate::rules::Rule>,
 }
 
 impl Diagnostic {
@@ -81,6 +84,23 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             severity: Severity::Error,
+            rule: None,
+        }
+    }
+
+    /// Tags the diagnostic with `rule`, taking the rule's severity.
+    pub fn rule(mut self, rule: &'static crate::rules::Rule) -> Self {
+        self.rule = Some(rule);
+        self.severity = rule.severity;
+        self
+    }
+
+    /// Tags it with `rule` unless it already has a rule (callers that know the origin better).
+    pub fn or_rule(self, rule: &'static crate::rules::Rule) -> Self {
+        if self.rule.is_some() || self.severity == Severity::Note {
+            self
+        } else {
+            self.rule(rule)
         }
     }
 
@@ -91,13 +111,31 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
+impl Severity {
+    /// `error`, `warning` or `note`, as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Note => "note",
-        };
+        }
+    }
+}
+
+impl Diagnostic {
+    /// The one-line form with the rule id appended: `file:line:col: error: message [RuleId]`,
+    /// what the CLI and the gateway print.
+    pub fn tagged(&self) -> String {
+        match self.rule {
+            Some(r) => format!("{self} [{}]", r.id),
+            None => self.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = self.severity.as_str();
         write!(f, "{}:{}:{}: {sev}: {}", self.file, self.line, self.col, self.message)?;
         if let Some(h) = &self.help {
             write!(f, " ({h})")?;

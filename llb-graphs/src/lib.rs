@@ -9,3 +9,4 @@ pub mod lower;
 pub mod manifest;
 pub mod plan;
 pub mod profile;
+pub mod rules;

@@ -1,49 +1,30 @@
-//! Lint rules: findings that do not stop a build but are worth a warning. The same list answers
-//! `fleet-frontend check`, BuildKit's `frontend.lint` subrequest and the `Warn` calls of a build.
+//! Rules that need more than one table at a time: warnings that do not stop a build (floating
+//! bases, unused families) and the machine-profile rule. They answer `fleet-frontend check`,
+//! BuildKit's `frontend.lint` subrequest and the `Warn` calls of a build.
 
-use crate::diag::{Diagnostic, Severity, SourceFile};
+use crate::diag::{Diagnostic, SourceFile};
 use crate::manifest::Manifest;
 use crate::plan::ImageRef;
+use crate::profile::Profile;
+use crate::rules::{self, Rule};
 
-/// A lint rule.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// Stable CamelCase name (`ruleName` in BuildKit's lint result).
-    pub id: &'static str,
-    /// One line on what it finds and why it matters.
-    pub description: &'static str,
+/// Every manifest rule over a manifest that parsed as TOML (valid or not): the validation
+/// errors, the warnings, and `CudaWithoutGpu` for `profile`; in file order. What `check`, the
+/// `frontend.lint` subrequest and the fuzzers run.
+pub fn all(file: &SourceFile, m: &Manifest, profile: Option<&Profile>) -> Vec<Diagnostic> {
+    let mut out = crate::manifest::validate(file, m);
+    out.extend(lint(file, m));
+    if let Some(p) = profile {
+        out.extend(cuda_without_gpu(file, m, p));
+    }
+    out.sort_by_key(|d| (d.span.start, d.severity));
+    out
 }
 
-/// A family's base has no tag or the tag `latest`: builds change when the tag moves.
-pub const FLOATING_BASE_REFERENCE: Rule = Rule {
-    id: "FloatingBaseReference",
-    description: "Base image references should name an exact tag or a digest, not `latest` or nothing",
-};
-
-/// A family no service builds on.
-pub const UNUSED_FAMILY: Rule =
-    Rule { id: "UnusedFamily", description: "A family that no service uses is probably a leftover or a typo" };
-
-/// Every rule, in a stable order.
-pub const RULES: &[&Rule] = &[&FLOATING_BASE_REFERENCE, &UNUSED_FAMILY];
-
-/// One finding of one rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Finding {
-    /// The rule.
-    pub rule: &'static Rule,
-    /// Where and what.
-    pub diagnostic: Diagnostic,
-}
-
-/// Runs every rule over a valid manifest; findings in file order.
-pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Finding> {
+/// Runs the warning rules over a parsed manifest; findings in file order, each tagged.
+pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let warn = |rule: &'static Rule, span, msg: String| {
-        let mut d = Diagnostic::error(file, span, msg);
-        d.severity = Severity::Warning;
-        Finding { rule, diagnostic: d }
-    };
+    let warn = |rule: &'static Rule, span, msg: String| Diagnostic::error(file, span, msg).rule(rule);
     for (name, fam) in &m.families {
         let n = name.get_ref();
         if let Some(base) = &fam.get_ref().base {
@@ -51,18 +32,41 @@ pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Finding> {
                 .is_ok_and(|r| !r.is_pinned() && r.tag.as_deref().is_none_or(|t| t == "latest"));
             if floats {
                 let msg = format!("family `{n}`: base `{}` floats (no exact tag or digest)", base.get_ref());
-                out.push(warn(&FLOATING_BASE_REFERENCE, base.span(), msg));
+                out.push(warn(&rules::FLOATING_BASE_REFERENCE, base.span(), msg));
             }
         }
         // Used when a service or another family builds on it.
         let used = m.services.values().any(|s| s.get_ref().family.get_ref() == n)
             || m.families.values().any(|f| f.get_ref().parent.as_ref().is_some_and(|p| p.get_ref() == n));
         if !used {
-            out.push(warn(&UNUSED_FAMILY, name.span(), format!("family `{n}` is not used by any service or family")));
+            let msg = format!("family `{n}` is not used by any service or family");
+            out.push(warn(&rules::UNUSED_FAMILY, name.span(), msg));
         }
     }
-    out.sort_by_key(|f| f.diagnostic.span.start);
+    out.sort_by_key(|d| d.span.start);
     out
+}
+
+/// `CudaWithoutGpu` at the `cuda` line of every family that declares one, when `profile` has no
+/// GPU arch list (children inherit `cuda`, so one finding covers the subtree).
+pub fn cuda_without_gpu(file: &SourceFile, m: &Manifest, profile: &Profile) -> Vec<Diagnostic> {
+    if profile.gpu.is_some() {
+        return vec![];
+    }
+    m.families
+        .iter()
+        .filter_map(|(name, fam)| fam.get_ref().cuda.as_ref().map(|c| (name.get_ref(), c)))
+        .map(|(n, cuda)| {
+            let msg = format!(
+                "family `{n}` needs CUDA {}, but machine profile `{}` has no GPU (no gpu.cuda_arch_list)",
+                cuda.get_ref(),
+                profile.name
+            );
+            Diagnostic::error(file, cuda.span(), msg)
+                .with_help("choose a GPU machine with --build-arg MACHINE=...")
+                .rule(&rules::CUDA_WITHOUT_GPU)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -72,7 +76,7 @@ mod tests {
     fn findings(text: &str) -> Vec<String> {
         let f = SourceFile::new("fleet.toml", text);
         let m = crate::manifest::parse(&f).unwrap();
-        lint(&f, &m).iter().map(|x| format!("{} {}", x.rule.id, x.diagnostic)).collect()
+        lint(&f, &m).iter().map(|x| format!("{} {x}", x.rule.map_or("", |r| r.id))).collect()
     }
 
     const SVC: &str =

@@ -82,7 +82,8 @@ pub fn builtin(name: &str) -> Option<Result<Profile, Diagnostics>> {
 pub fn parse(file: &SourceFile, name: &str) -> Result<Profile, Diagnostics> {
     let p: Profile = serde_json::from_str(&file.text).map_err(|e| {
         let offset = offset_of(&file.text, e.line(), e.column());
-        Diagnostics::from(Diagnostic::error(file, offset..offset, format!("invalid machine profile: {e}")))
+        let d = Diagnostic::error(file, offset..offset, format!("invalid machine profile: {e}"));
+        Diagnostics::from(d.rule(&crate::rules::INVALID_PROFILE))
     })?;
     let mut problems = vec![];
     let at = |needle: &str| {
@@ -115,6 +116,7 @@ pub fn parse(file: &SourceFile, name: &str) -> Result<Profile, Diagnostics> {
             problems.push(Diagnostic::error(file, at("cuda_arch_list"), msg));
         }
     }
+    let problems: Vec<_> = problems.into_iter().map(|d| d.rule(&crate::rules::INVALID_PROFILE)).collect();
     if problems.is_empty() {
         Ok(p)
     } else {

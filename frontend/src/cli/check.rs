@@ -1,10 +1,14 @@
-//! `fleet-frontend check MANIFEST`: every problem as `file:line:col: message`; exit 1 if any.
+//! `fleet-frontend check MANIFEST`: the fleet validator. Every finding as
+//! `file:line:col: severity: message [RuleId]` (or `--format json`); exit 1 if any is an error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use clap::Args;
-use llb_graphs::diag::{Diagnostic, Severity};
-use llb_graphs::{lint, manifest};
+use llb_graphs::diag::{Diagnostic, Diagnostics, Severity};
+use llb_graphs::manifest::validate::context_path_pub;
+use llb_graphs::{lint, manifest, plan, rules};
 use serde_json::json;
 
 use super::load;
@@ -13,61 +17,104 @@ use super::load;
 #[derive(Args)]
 pub struct CheckArgs {
     /// The manifest (e.g. fleet.toml).
-    pub manifest: PathBuf,
+    #[arg(required_unless_present = "list_rules")]
+    pub manifest: Option<PathBuf>,
     /// Build context directory (default: the manifest's directory).
     #[arg(long)]
     pub context: Option<PathBuf>,
+    /// Machine profiles to check CUDA families against (repeatable; default: the build default).
+    #[arg(long = "machine", default_value = llb_graphs::profile::DEFAULT)]
+    pub machines: Vec<String>,
     /// Output format.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
+    /// Print the rules (id, severity, description) and exit.
+    #[arg(long)]
+    pub list_rules: bool,
 }
 
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
-    // (diagnostic, lint rule id) in file order; errors first come from parsing.
-    let problems: Vec<(Diagnostic, Option<&str>)> = match load::load(&args.manifest)? {
-        Err(d) => d.0.into_iter().map(|d| (d, None)).collect(),
-        Ok(l) => {
-            let ctx = load::context_dir(&args.manifest, args.context.as_ref());
-            let mut all: Vec<_> = manifest::check_paths(&l.file, &l.manifest, &|p| load::look(&ctx, p))
-                .into_iter()
-                .map(|d| (d, None))
-                .collect();
-            all.extend(lint::lint(&l.file, &l.manifest).into_iter().map(|f| (f.diagnostic, Some(f.rule.id))));
-            // Lockfiles are checked for linux/amd64, the fleet's platform.
-            for target in llb_graphs::plan::targets(&l.manifest) {
-                if let Ok(plan) = llb_graphs::plan::plan_service(&l.file, &l.manifest, Some(&target)) {
-                    if let Err(d) = load::deps(&ctx, &l.file, &plan, &llb_graphs::llb::Platform::linux_amd64()) {
-                        all.extend(d.into_iter().map(|d| (d, None)));
-                    }
-                }
-            }
-            all.sort_by(|(a, _), (b, _)| {
-                (a.file != l.file.name, &a.file, a.span.start).cmp(&(b.file != l.file.name, &b.file, b.span.start))
-            });
-            all
-        }
+    let Some(path) = args.manifest.as_ref().filter(|_| !args.list_rules) else {
+        return list_rules(&args.format);
     };
-    let errors = problems.iter().filter(|(d, _)| d.severity == Severity::Error).count();
+    let problems = findings(args, path)?;
+    let errors = problems.iter().filter(|d| d.severity == Severity::Error).count();
     if args.format == "json" {
         let items: Vec<_> = problems
             .iter()
-            .map(|(d, rule)| {
-                json!({"file": d.file, "line": d.line, "column": d.col, "message": d.message, "help": d.help,
-                "severity": format!("{:?}", d.severity).to_lowercase(), "rule": rule})
+            .map(|d| {
+                json!({"rule": d.rule.map(|r| r.id), "severity": d.severity.as_str(), "file": d.file, "line": d.line,
+                    "column": d.col, "message": d.message, "help": d.help})
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&json!({ "problems": items }))?);
     } else {
-        for (d, rule) in &problems {
-            match rule {
-                Some(r) => println!("{d} [{r}]"),
-                None => println!("{d}"),
-            }
+        for d in &problems {
+            println!("{}", d.tagged());
         }
         if errors == 0 {
-            eprintln!("{}: ok", args.manifest.display());
+            eprintln!("{}: ok", path.display());
         }
     }
     Ok(i32::from(errors > 0))
+}
+
+/// Every finding: the manifest's in file order, then the lockfiles'.
+fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading manifest {}", path.display()))?;
+    let file = match manifest::source_file(&path.display().to_string(), &bytes) {
+        Ok(f) => f,
+        Err(d) => return Ok(d.0),
+    };
+    let m = match manifest::parse_toml(&file) {
+        Ok(m) => m,
+        Err(d) => return Ok(d.0),
+    };
+    let ctx = load::context_dir(path, args.context.as_ref());
+    let dir = m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()).map(|p| context_path_pub(p.get_ref()));
+    let mut all = lint::all(&file, &m, None);
+    for name in &args.machines {
+        match load::profile(&ctx, dir.as_deref(), name) {
+            Ok(p) => all.extend(lint::cuda_without_gpu(&file, &m, &p)),
+            Err(e) => all.extend(e.downcast::<Diagnostics>()?.0),
+        }
+    }
+    let valid = !all.iter().any(|d| d.severity == Severity::Error);
+    all.extend(manifest::check_paths(&file, &m, &|p| load::look(&ctx, p)));
+    all.sort_by_key(|d| (d.span.start, d.severity));
+    // Lockfile problems follow, each group as reported: the lockfile's errors, then the note at
+    // the manifest's `lock` line that names it. A lockfile shared by several targets once.
+    if valid {
+        // Lockfiles are checked for linux/amd64, the fleet's platform.
+        let mut seen = std::collections::BTreeSet::new();
+        for target in plan::targets(&m) {
+            let Ok(plan) = plan::plan_service(&file, &m, Some(&target)) else { continue };
+            let locks: Vec<_> =
+                plan.family.chain.iter().filter_map(|l| l.lock.clone()).chain(plan.lock.clone()).collect();
+            if locks.iter().all(|l| seen.contains(&l.value)) {
+                continue;
+            }
+            seen.extend(locks.into_iter().map(|l| l.value));
+            if let Err(d) = load::deps(&ctx, &file, &plan, &llb_graphs::llb::Platform::linux_amd64()) {
+                all.extend(d.into_iter().filter(|d| !all.contains(d)).collect::<Vec<_>>());
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn list_rules(format: &str) -> anyhow::Result<i32> {
+    if format == "json" {
+        let items: Vec<_> = rules::ALL
+            .iter()
+            .map(|r| json!({"id": r.id, "severity": r.severity.as_str(), "description": r.description}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json!({ "rules": items }))?);
+    } else {
+        for r in rules::ALL {
+            println!("{:<28} {:<8} {}", r.id, r.severity.as_str(), r.description);
+        }
+    }
+    Ok(0)
 }

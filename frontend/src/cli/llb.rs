@@ -66,7 +66,7 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         load::print(&d);
         return Ok(1);
     }
-    let machine = load::profile(&ctx, &plan, &args.machine)?;
+    let machine = load::profile(&ctx, plan.profiles_dir.as_deref(), &args.machine)?;
     if let Err(d) = plan::check_profile(&l.file, &plan, &machine) {
         load::print(&d);
         return Ok(1);

@@ -59,11 +59,13 @@ pub fn deps(
     let read = |at: &At<String>| -> Result<SourceFile, Vec<Diagnostic>> {
         if look(ctx, &at.value) != PathKind::File {
             let msg = format!("lockfile `{}` does not exist in the build context", at.value);
-            return Err(vec![Diagnostic::error(file, at.span.clone(), msg)]);
+            return Err(vec![Diagnostic::error(file, at.span.clone(), msg).rule(&llb_graphs::rules::INVALID_LOCK)]);
         }
-        let bytes = std::fs::read(ctx.join(&at.value))
-            .map_err(|e| vec![Diagnostic::error(file, at.span.clone(), e.to_string())])?;
-        manifest::source_file(&at.value, &bytes).map_err(|d| d.0)
+        let bytes = std::fs::read(ctx.join(&at.value)).map_err(|e| {
+            vec![Diagnostic::error(file, at.span.clone(), e.to_string()).rule(&llb_graphs::rules::INVALID_LOCK)]
+        })?;
+        manifest::source_file(&at.value, &bytes)
+            .map_err(|d| d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect())
     };
     let unfold = |e: llb_graphs::plan::DepsError| {
         let mut v = e.lock.0;
@@ -84,13 +86,9 @@ pub fn deps(
 }
 
 /// The machine profile `name`: from the manifest's profiles folder in `ctx`, else built in.
-pub fn profile(
-    ctx: &Path,
-    plan: &llb_graphs::plan::ServicePlan,
-    name: &str,
-) -> anyhow::Result<llb_graphs::profile::Profile> {
+pub fn profile(ctx: &Path, profiles_dir: Option<&str>, name: &str) -> anyhow::Result<llb_graphs::profile::Profile> {
     use llb_graphs::profile;
-    let Some(dir) = &plan.profiles_dir else {
+    let Some(dir) = profiles_dir else {
         let known = profile::builtin_names().join(", ");
         return match profile::builtin(name) {
             Some(p) => p.map_err(|d| anyhow::anyhow!("{d}")),
@@ -109,12 +107,13 @@ pub fn profile(
         known.sort();
         anyhow::bail!("unknown machine profile `{name}` (no {}); known profiles: {}", path.display(), known.join(", "));
     };
-    profile::parse(&SourceFile::new(format!("{dir}/{name}.json"), text), name).map_err(|d| anyhow::anyhow!("{d}"))
+    // Kept as `Diagnostics` inside the error so `check` can report them as findings.
+    profile::parse(&SourceFile::new(format!("{dir}/{name}.json"), text), name).map_err(anyhow::Error::new)
 }
 
 /// Prints diagnostics, one per line, to stderr.
 pub fn print(d: &Diagnostics) {
     for x in &d.0 {
-        eprintln!("{x}");
+        eprintln!("{}", x.tagged());
     }
 }

@@ -35,7 +35,7 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     let caps = ping(client).await?;
     let loaded = super::manifest::read(client, opts).await?;
     if let Some(req) = &opts.request_id {
-        return subrequests::handle(opts, &loaded, req);
+        return subrequests::handle(client, opts, &loaded, req).await;
     }
     let file = &loaded.file;
     let m = manifest::parse(file).map_err(|d| errors::from_diagnostics(file, &d))?;
@@ -56,7 +56,7 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     for p in &platforms {
         plan::check_platform(file, &plan, p).map_err(|d| errors::from_diagnostics(file, &d))?;
     }
-    let machine = super::profile::load(client, opts, &plan).await?;
+    let machine = super::profile::load(client, opts, plan.profiles_dir.as_deref()).await?;
     plan::check_profile(file, &plan, &machine).map_err(|d| errors::from_diagnostics(file, &d))?;
     let lower_opts = LowerOptions { profile: Some(machine), ..lower_options(opts, &caps, &plan) };
     check_source_dir(client, file, &plan, &lower_opts).await?;
@@ -150,9 +150,9 @@ async fn ping(client: &mut Client) -> Result<Caps, Status> {
 }
 
 /// Lint findings as BuildKit warnings on the manifest's load step (dockerui config.go).
-async fn warn_lint(client: &mut Client, loaded: &Loaded, findings: &[lint::Finding]) {
-    for f in findings {
-        let d = &f.diagnostic;
+async fn warn_lint(client: &mut Client, loaded: &Loaded, findings: &[Diagnostic]) {
+    for d in findings {
+        let Some(rule) = d.rule else { continue };
         let (l1, _, l2, _) = loaded.file.llb_range(&d.span);
         let range = pb::Range {
             start: Some(pb::Position { line: l1, character: 0 }),
@@ -163,8 +163,8 @@ async fn warn_lint(client: &mut Client, loaded: &Loaded, findings: &[lint::Findi
         let req = WarnRequest {
             digest: loaded.head.clone(),
             level: 1,
-            short: format!("{}: {} ({}:{})", f.rule.id, d.message, d.line, d.col).into_bytes(),
-            detail: vec![f.rule.description.as_bytes().to_vec()],
+            short: format!("{}: {} ({}:{})", rule.id, d.message, d.line, d.col).into_bytes(),
+            detail: vec![rule.description.as_bytes().to_vec()],
             url: String::new(),
             info: Some(info),
             ranges: vec![range],

@@ -47,7 +47,7 @@ pub async fn read_locks(
         let req = ReadFileRequest { r#ref: id.clone(), file_path: at.value.clone(), range: None, mount_index: 0 };
         let Ok(resp) = client.read_file(req).await else {
             let msg = format!("lockfile `{}` does not exist in the build context", at.value);
-            let d = Diagnostic::error(file, at.span.clone(), msg);
+            let d = Diagnostic::error(file, at.span.clone(), msg).rule(&llb_graphs::rules::INVALID_LOCK);
             return Err(errors::from_diagnostics(file, &llb_graphs::diag::Diagnostics(vec![d])));
         };
         let lock_file = manifest::source_file(&at.value, &resp.into_inner().data)
@@ -68,18 +68,39 @@ pub fn select(
     platform: &Platform,
     network: NetMode,
 ) -> Result<Vec<LockedDeps>, Status> {
-    let net = network != NetMode::None;
-    let fail = |lock_file: &SourceFile, e: plan::DepsError| {
-        errors::from_parts(&[(lock_file, &e.lock.0), (file, &[*e.note][..])])
-    };
+    try_select(file, p, locks, platform, network != NetMode::None)
+        .map_err(|(lock_file, e)| errors::from_parts(&[(lock_file, &e.lock.0), (file, &[*e.note][..])]))
+}
+
+/// The problems of every lockfile, each with the file it is in (the manifest's note last), for
+/// the lint subrequest. Network is assumed, as in `fleet-frontend check`.
+pub fn problems(
+    file: &SourceFile,
+    p: &plan::ServicePlan,
+    locks: &Locks,
+    platform: &Platform,
+) -> Vec<(SourceFile, Vec<Diagnostic>)> {
+    match try_select(file, p, locks, platform, true) {
+        Ok(_) => vec![],
+        Err((lock_file, e)) => vec![(lock_file.clone(), e.lock.0), (file.clone(), vec![*e.note])],
+    }
+}
+
+fn try_select<'l>(
+    file: &SourceFile,
+    p: &plan::ServicePlan,
+    locks: &'l Locks,
+    platform: &Platform,
+    net: bool,
+) -> Result<Vec<LockedDeps>, (&'l SourceFile, plan::DepsError)> {
     let mut out = vec![];
     for layer in &p.family.chain {
         if let Some((_, lf)) = locks.families.iter().find(|(f, _)| *f == layer.name) {
-            out.push(plan::plan_family_deps(file, p, layer, lf, platform, net).map_err(|e| fail(lf, e))?);
+            out.push(plan::plan_family_deps(file, p, layer, lf, platform, net).map_err(|e| (lf, e))?);
         }
     }
     if let Some(lf) = &locks.own {
-        out.push(plan::plan_deps(file, p, lf, platform, net).map_err(|e| fail(lf, e))?);
+        out.push(plan::plan_deps(file, p, lf, platform, net).map_err(|e| (lf, e))?);
     }
     Ok(out)
 }

@@ -28,7 +28,7 @@ pub fn from_parts(parts: &[(&SourceFile, &[Diagnostic])]) -> Status {
     let mut message = vec![];
     let mut details = vec![];
     for (file, diags) in parts {
-        message.extend(diags.iter().map(ToString::to_string));
+        message.extend(diags.iter().map(Diagnostic::tagged));
         details.extend(source_details(file, diags));
     }
     Status { code: UNKNOWN, message: message.join("\n"), details }

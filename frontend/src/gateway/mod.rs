@@ -4,6 +4,7 @@
 mod build;
 mod deps;
 mod errors;
+mod lint;
 mod manifest;
 mod options;
 mod profile;

@@ -5,7 +5,6 @@ use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{ReadDirRequest, ReadFileRequest};
 use llb_graphs::diag::SourceFile;
 use llb_graphs::llb::{LocalSource, OpMeta};
-use llb_graphs::plan::ServicePlan;
 use llb_graphs::profile::{self, Profile};
 
 use super::build::{marshal_plain, solve, Client};
@@ -13,10 +12,10 @@ use super::errors;
 use super::options::Options;
 
 /// Loads the profile named by `MACHINE`; an unknown name lists the known ones.
-pub async fn load(client: &mut Client, opts: &Options, plan: &ServicePlan) -> Result<Profile, Status> {
+pub async fn load(client: &mut Client, opts: &Options, profiles_dir: Option<&str>) -> Result<Profile, Status> {
     let name =
         opts.build_args.get("MACHINE").filter(|m| !m.is_empty()).cloned().unwrap_or_else(|| profile::DEFAULT.into());
-    let Some(dir) = &plan.profiles_dir else {
+    let Some(dir) = profiles_dir else {
         return match profile::builtin(&name) {
             Some(p) => p.map_err(|d| errors::plain(d.to_string())),
             None => Err(unknown(&name, &profile::builtin_names().join(", "))),
@@ -45,7 +44,7 @@ pub async fn load(client: &mut Client, opts: &Options, plan: &ServicePlan) -> Re
             let listing = client
                 .read_dir(ReadDirRequest {
                     r#ref: id,
-                    dir_path: dir.clone(),
+                    dir_path: dir.to_string(),
                     include_pattern: "*.json".into(),
                     mount_index: 0,
                 })

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use base64::Engine;
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as BkResult;
-use llb_graphs::diag::{Diagnostic, SourceFile};
-use llb_graphs::{lint, manifest, plan};
+use llb_graphs::diag::SourceFile;
+use llb_graphs::{manifest, plan};
 use serde_json::{json, Value};
 
+use super::build::Client;
 use super::errors;
 use super::manifest::Loaded;
 use super::options::Options;
@@ -23,15 +24,15 @@ const DESCRIBE: &[(&str, &str)] = &[
     ("frontend.subrequests.describe", "List available subrequest types"),
     ("frontend.outline", "List build args, secrets and cache mounts of a target"),
     ("frontend.targets", "List the build targets: every service of the manifest"),
-    ("frontend.lint", "Check the manifest against the fleet lint rules"),
+    ("frontend.lint", "Check the manifest and the target's lockfiles against the fleet validator's rules"),
 ];
 
 /// Answers subrequest `req`.
-pub fn handle(opts: &Options, loaded: &Loaded, req: &str) -> Result<BkResult, Status> {
+pub async fn handle(client: &mut Client, opts: &Options, loaded: &Loaded, req: &str) -> Result<BkResult, Status> {
     let file = &loaded.file;
     match req {
         "frontend.subrequests.describe" => Ok(reply(describe(), describe_txt(), None)),
-        "frontend.lint" => Ok(lint_reply(file)),
+        "frontend.lint" => super::lint::reply(client, opts, loaded).await,
         "frontend.outline" | "frontend.targets" => {
             let m = manifest::parse(file).map_err(|d| errors::from_diagnostics(file, &d))?;
             if req == "frontend.targets" {
@@ -47,7 +48,8 @@ pub fn handle(opts: &Options, loaded: &Loaded, req: &str) -> Result<BkResult, St
     }
 }
 
-fn reply(json: Value, txt: String, status: Option<&str>) -> BkResult {
+/// A subrequest result: JSON, text, and for lint a status code.
+pub fn reply(json: Value, txt: String, status: Option<&str>) -> BkResult {
     let mut metadata = HashMap::new();
     metadata.insert("result.json".to_string(), serde_json::to_vec(&json).unwrap_or_default());
     metadata.insert("result.txt".to_string(), txt.into_bytes());
@@ -146,32 +148,4 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
         v["cache"] = json!([{ "ID": id }]);
     }
     (v, txt)
-}
-
-/// Lint findings, or the manifest's first error as `buildError`; status 1 when anything is found.
-fn lint_reply(file: &SourceFile) -> BkResult {
-    let source = json!({ "filename": file.name, "language": "toml", "data": source_data(file) });
-    let (warnings, build_error) = match manifest::parse(file) {
-        Ok(m) => (lint::lint(file, &m), None),
-        Err(d) => (vec![], d.0.first().cloned()),
-    };
-    let mut txt = String::new();
-    let list: Vec<Value> = warnings
-        .iter()
-        .map(|f| {
-            txt.push_str(&format!("{}: {}\n", f.rule.id, f.diagnostic));
-            json!({ "ruleName": f.rule.id, "description": f.rule.description, "url": "",
-                "detail": f.diagnostic.message, "location": location(file, &f.diagnostic.span) })
-        })
-        .collect();
-    let mut v = json!({ "warnings": list, "sources": [source] });
-    if let Some(Diagnostic { message, span, .. }) = &build_error {
-        txt.push_str(&format!("error: {message}\n"));
-        v["buildError"] = json!({ "message": message, "location": location(file, span) });
-    }
-    if txt.is_empty() {
-        txt.push_str("Check complete, no warnings found.\n");
-    }
-    let status = if list.is_empty() && build_error.is_none() { "0" } else { "1" };
-    reply(v, txt, Some(status))
 }

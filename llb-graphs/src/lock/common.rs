@@ -36,6 +36,11 @@ pub fn is_valid_name(name: &str) -> bool {
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
+/// Tags a lock error about a missing or malformed hash with the `UnhashedLock` rule.
+pub fn unhashed(d: Diagnostic) -> Diagnostic {
+    d.rule(&crate::rules::UNHASHED_LOCK)
+}
+
 /// Checks a sha256 digest: exactly 64 lowercase hex digits. Returns the problem, if any.
 pub fn sha256_problem(hex: &str) -> Option<String> {
     if hex.len() != 64 {

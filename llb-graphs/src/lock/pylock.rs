@@ -18,7 +18,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
 use super::common::{
     artifact, check_marker, check_requires_python, is_valid_name, normalize_name, push_unique, sha256_problem,
-    toml_error, FileEntry,
+    toml_error, unhashed, FileEntry,
 };
 use super::{finish, Located, LockFile, LockKind, LockedPackage};
 
@@ -173,14 +173,15 @@ fn file_entry<'a>(file: &SourceFile, name: &str, f: &'a Spanned<RawFile>) -> Res
         (None, None) => return Err(err(f.span(), format!("package `{name}`: file has no `url`"))),
     };
     let Some(hashes) = &raw.hashes else {
-        return Err(err(f.span(), format!("package `{name}`: file `{}` has no `hashes`", url.get_ref())));
+        return Err(unhashed(err(f.span(), format!("package `{name}`: file `{}` has no `hashes`", url.get_ref()))));
     };
     let Some(sha) = hashes.get_ref().get("sha256") else {
         let have: Vec<&str> = hashes.get_ref().keys().map(String::as_str).collect();
-        return Err(err(hashes.span(), format!("package `{name}`: no sha256 hash (have: {})", have.join(", "))));
+        let msg = format!("package `{name}`: no sha256 hash (have: {})", have.join(", "));
+        return Err(unhashed(err(hashes.span(), msg)));
     };
     if let Some(problem) = sha256_problem(sha.get_ref()) {
-        return Err(err(sha.span(), format!("package `{name}`: {problem}")));
+        return Err(unhashed(err(sha.span(), format!("package `{name}`: {problem}"))));
     }
     let (filename, span) = match &raw.name {
         Some(n) => (Some(n.get_ref().as_str()), n.span()),

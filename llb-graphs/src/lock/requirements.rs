@@ -47,6 +47,14 @@ impl State<'_> {
         }
         self.errors.push(d);
     }
+
+    /// [`Self::error`] for an artifact that is not pinned by a sha256 hash.
+    fn unhashed(&mut self, line: &Logical, at: usize, msg: String, help: &str) {
+        self.error(line, at, msg, Some(help));
+        if let Some(d) = self.errors.pop() {
+            self.errors.push(d.rule(&crate::rules::UNHASHED_LOCK));
+        }
+    }
 }
 
 /// Parses a requirements file.
@@ -167,7 +175,7 @@ fn requirement_line(st: &mut State, line: &Logical, toks: &[Token]) {
     };
     if hashes.is_empty() {
         let msg = format!("requirement `{}=={}` has no `--hash`", req.name, req.version);
-        return st.error(line, req.name_at, msg, Some(PIN_HELP));
+        return st.unhashed(line, req.name_at, msg, PIN_HELP);
     }
     let name = normalize_name(&req.name);
     let marker = req.marker.map(|(m, _)| m);
@@ -227,7 +235,7 @@ fn hash_options(st: &mut State, line: &Logical, toks: &[Token]) -> Option<Vec<St
         match check_hash(value) {
             Ok(h) => out.push(h.to_string()),
             Err(msg) => {
-                st.error(line, at, msg, Some("hashes must be `sha256:` followed by 64 lowercase hex digits"));
+                st.unhashed(line, at, msg, "hashes must be `sha256:` followed by 64 lowercase hex digits");
                 ok = false;
             }
         }

@@ -23,7 +23,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
 use super::common::{
     artifact, check_marker, check_requires_python, is_valid_name, normalize_name, push_unique, sha256_problem,
-    toml_error, FileEntry,
+    toml_error, unhashed, FileEntry,
 };
 use super::{finish, Located, LockFile, LockKind, LockedPackage};
 
@@ -190,19 +190,19 @@ fn file_entry<'a>(file: &SourceFile, name: &str, f: &'a Spanned<RawFile>) -> Res
         (None, None) => return Err(err(f.span(), format!("package `{name}`: file has no `url`"))),
     };
     let Some(hash) = &raw.hash else {
-        return Err(err(f.span(), format!("package `{name}`: file `{}` has no `hash`", url.get_ref())));
+        return Err(unhashed(err(f.span(), format!("package `{name}`: file `{}` has no `hash`", url.get_ref()))));
     };
     let sha = match hash.get_ref().split_once(':') {
         Some(("sha256", hex)) => hex,
         _ => {
-            return Err(err(
+            return Err(unhashed(err(
                 hash.span(),
                 format!("package `{name}`: hash `{}` is not `sha256:<digest>`", hash.get_ref()),
-            ))
+            )))
         }
     };
     if let Some(problem) = sha256_problem(sha) {
-        return Err(err(hash.span(), format!("package `{name}`: {problem}")));
+        return Err(unhashed(err(hash.span(), format!("package `{name}`: {problem}"))));
     }
     Ok(FileEntry { filename: None, url: url.get_ref(), sha256: sha.to_string(), size: raw.size, span: url.span() })
 }

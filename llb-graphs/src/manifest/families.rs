@@ -7,6 +7,7 @@ use super::did_you_mean;
 use super::types::{Manifest, SString};
 use super::validate::context_path;
 use crate::diag::{Diagnostic, SourceFile};
+use crate::rules;
 
 /// Every problem of the family tables.
 pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
@@ -16,18 +17,19 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         let f = fam.get_ref();
         let n = name.get_ref();
         match (&f.base, &f.parent) {
-            (Some(_), Some(p)) => out.push(Diagnostic::error(
-                file,
-                p.span(),
-                format!("family `{n}` has both `base` and `parent`; keep one"),
-            )),
+            (Some(_), Some(p)) => out.push(
+                Diagnostic::error(file, p.span(), format!("family `{n}` has both `base` and `parent`; keep one"))
+                    .rule(&rules::FAMILY_ROOT),
+            ),
             (None, None) => out.push(
                 Diagnostic::error(file, name.span(), format!("family `{n}` has neither `base` nor `parent`"))
-                    .with_help("a root family names its image with base = \"repo:tag\"; others name their parent"),
+                    .with_help("a root family names its image with base = \"repo:tag\"; others name their parent")
+                    .rule(&rules::FAMILY_ROOT),
             ),
             (None, Some(p)) if !names.contains(&p.get_ref().as_str()) => {
                 let mut d =
-                    Diagnostic::error(file, p.span(), format!("family `{n}`: unknown parent family `{}`", p.get_ref()));
+                    Diagnostic::error(file, p.span(), format!("family `{n}`: unknown parent family `{}`", p.get_ref()))
+                        .rule(&rules::UNKNOWN_FAMILY);
                 if let Some(s) = did_you_mean(p.get_ref(), names.iter().copied()) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -38,7 +40,7 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         for pkg in &f.apt {
             if !apt_ok(pkg.get_ref()) {
                 let msg = format!("family `{n}`: apt package `{}` is not `name` or `name=version`", pkg.get_ref());
-                out.push(Diagnostic::error(file, pkg.span(), msg));
+                out.push(Diagnostic::error(file, pkg.span(), msg).rule(&rules::INVALID_APT_PACKAGE));
             }
         }
         if let Some(u) = &f.user {
@@ -46,16 +48,20 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 && u.get_ref().len() <= 32
                 && u.get_ref().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-".contains(c));
             if !ok {
-                out.push(Diagnostic::error(
-                    file,
-                    u.span(),
-                    format!("family `{n}`: user name `{}` is not valid", u.get_ref()),
-                ));
+                out.push(
+                    Diagnostic::error(
+                        file,
+                        u.span(),
+                        format!("family `{n}`: user name `{}` is not valid", u.get_ref()),
+                    )
+                    .rule(&rules::INVALID_USER_NAME),
+                );
             }
         }
         if let Some(l) = &f.lock {
             if let Err(why) = context_path(l.get_ref()) {
-                out.push(Diagnostic::error(file, l.span(), format!("family `{n}`: lock `{}` {why}", l.get_ref())));
+                let msg = format!("family `{n}`: lock `{}` {why}", l.get_ref());
+                out.push(Diagnostic::error(file, l.span(), msg).rule(&rules::PATH_OUTSIDE_CONTEXT));
             }
         }
     }
@@ -81,7 +87,7 @@ fn cycles(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                     let mut ring: Vec<&str> = cycle.to_vec();
                     ring.push(cycle[0]);
                     let msg = format!("family graph has a cycle: {}", ring.join(" → "));
-                    out.push(Diagnostic::error(file, parent[first].span(), msg));
+                    out.push(Diagnostic::error(file, parent[first].span(), msg).rule(&rules::FAMILY_CYCLE));
                     reported.extend_from_slice(cycle);
                 }
                 break;

@@ -118,3 +118,23 @@ fn missing_source_dir_is_located() {
         .starts_with("fleet.toml:7:10: error: service `hello`: source directory `app` does not exist"));
     assert!(check_paths(&f, &m, &|_| PathKind::Dir).is_empty());
 }
+
+#[test]
+fn service_user_may_state_the_fleet_user_only() {
+    let with_user = |family_user: &str, user: &str| {
+        let text = GOOD.replace("[services.hello]", &format!("{family_user}\n[services.hello]"));
+        let f = SourceFile::new("fleet.toml", format!("{text}user = \"{user}\"\n"));
+        crate::manifest::parse(&f)
+            .map(|_| ())
+            .map_err(|d| d.0.iter().map(|x| x.rule.map_or("", |r| r.id)).collect::<Vec<_>>())
+    };
+    for ok in ["10001", "10001:10001"] {
+        assert_eq!(with_user("", ok), Ok(()), "{ok}");
+    }
+    // The family's user name is 10001 too, alone or as `name:name`; without it a name is refused.
+    assert_eq!(with_user("user = \"appuser\"", "appuser:appuser"), Ok(()));
+    assert_eq!(with_user("", "appuser"), Err(vec!["NonFleetUser"]));
+    assert_eq!(with_user("", "0"), Err(vec!["RootUser"]));
+    assert_eq!(with_user("", "10001:root"), Err(vec!["RootUser"]));
+    assert_eq!(with_user("", "10001:"), Err(vec!["InvalidUserName"]));
+}

@@ -28,6 +28,7 @@ pub mod keys {
         "description",
         "labels",
         "lock",
+        "user",
     ];
     /// `ports = { ... }`.
     pub const PORTS: &[&str] = &["service", "health"];
@@ -112,8 +113,8 @@ pub struct Service {
     pub source: SString,
     /// The process tini runs (image `Cmd`).
     pub command: Spanned<Vec<SString>>,
-    /// Service and health ports.
-    pub ports: Spanned<Ports>,
+    /// Service and health ports (required; optional here so a missing table is a rule's finding).
+    pub ports: Option<Spanned<Ports>>,
     /// Health endpoint path, default `/health`.
     pub health_path: Option<SString>,
     /// Extra environment.
@@ -132,14 +133,18 @@ pub struct Service {
     /// Hash-pinned lockfile in the build context: `requirements.txt` (with `--hash`),
     /// `pylock.toml` (PEP 751) or `uv.lock`.
     pub lock: Option<SString>,
+    /// The user the service runs as. Optional, and only ever 10001:10001 (as `10001`,
+    /// `10001:10001` or the family's user name): stated for readers, checked by the validator.
+    pub user: Option<SString>,
 }
 
-/// `ports = { service = 8080, health = 8081 }`. Integers are kept wide so range errors are ours.
+/// `ports = { service = 8080, health = 8081 }`. Integers are kept wide so range errors are ours;
+/// both are optional here so that a missing one is reported by its rule, not by serde.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ports {
     /// The port the service answers on.
-    pub service: Spanned<i64>,
+    pub service: Option<Spanned<i64>>,
     /// The port `/health` answers on.
-    pub health: Spanned<i64>,
+    pub health: Option<Spanned<i64>>,
 }

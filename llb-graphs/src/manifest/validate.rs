@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::did_you_mean;
 use super::types::{Manifest, SString};
 use crate::diag::{Diagnostic, SourceFile};
+use crate::rules::{self, Rule};
 
 /// What a path in the build context turned out to be (the caller looks; this crate does no I/O).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,122 +21,54 @@ pub enum PathKind {
     Symlink,
 }
 
-/// Every semantic problem of `m`.
+/// Every semantic problem of `m`, each tagged with its [`crate::rules`] id.
 pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let err = |s: &SString, msg: String| Diagnostic::error(file, s.span(), msg);
+    let err = |s: &SString, rule: &'static Rule, msg: String| Diagnostic::error(file, s.span(), msg).rule(rule);
     for (name, fam) in &m.families {
         check_name(file, name, "family", &mut out);
         if let Some(b) = &fam.get_ref().base {
             if let Err(why) = crate::plan::ImageRef::parse(b.get_ref()) {
-                out.push(err(b, format!("family `{}`: base `{}` {why}", name.get_ref(), b.get_ref())));
+                let msg = format!("family `{}`: base `{}` {why}", name.get_ref(), b.get_ref());
+                out.push(err(b, &rules::INVALID_BASE_REFERENCE, msg));
             }
         }
         check_env(file, &fam.get_ref().env, &mut out);
         if let Some(py) = &fam.get_ref().python {
             if parse_python(py.get_ref()).is_none() {
-                out.push(err(py, format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref())));
+                let msg = format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref());
+                out.push(err(py, &rules::INVALID_PYTHON, msg));
             }
         }
     }
     if let Some(py) = m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()) {
         if parse_python(py.get_ref()).is_none() {
-            out.push(err(py, format!("fleet python `{}` is not `3.N`", py.get_ref())));
+            out.push(err(py, &rules::INVALID_PYTHON, format!("fleet python `{}` is not `3.N`", py.get_ref())));
         }
     }
     if let Some(p) = m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()) {
         if let Err(why) = context_path(p.get_ref()) {
-            out.push(err(p, format!("profiles folder `{}` {why}", p.get_ref())));
+            out.push(err(p, &rules::PATH_OUTSIDE_CONTEXT, format!("profiles folder `{}` {why}", p.get_ref())));
         }
     }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
         if m.families.keys().any(|f| f.get_ref() == name.get_ref()) {
             let msg = format!("service `{}` has the name of a family; targets must be unique", name.get_ref());
-            out.push(Diagnostic::error(file, name.span(), msg));
+            out.push(err(name, &rules::INVALID_NAME, msg));
         }
     }
     if m.services.is_empty() {
-        out.push(
-            Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table"),
-        );
+        let d = Diagnostic::error(file, 0..0, "manifest defines no services").with_help("add a [services.NAME] table");
+        out.push(d.rule(&rules::NO_SERVICES));
     }
-    let mut ports: BTreeMap<i64, (String, &str)> = BTreeMap::new();
+    let mut ports = BTreeMap::new();
     // File order, so a clash is reported on the later of the two entries.
     let mut services: Vec<_> = m.services.iter().collect();
     services.sort_by_key(|(k, _)| k.span().start);
     for (name, svc) in services {
         check_name(file, name, "service", &mut out);
-        let s = svc.get_ref();
-        let fam = s.family.get_ref();
-        if !m.families.keys().any(|k| k.get_ref() == fam) {
-            let known: Vec<&str> = m.families.keys().map(|k| k.get_ref().as_str()).collect();
-            let mut d = err(&s.family, format!("service `{}`: unknown family `{fam}`", name.get_ref()));
-            d = match did_you_mean(fam, known.iter().copied()) {
-                Some(sug) => d.with_help(format!("did you mean `{sug}`?")),
-                None if known.is_empty() => d.with_help("no [families.NAME] table is defined"),
-                None => d.with_help(format!("known families: {}", known.join(", "))),
-            };
-            out.push(d);
-        }
-        if let Err(why) = context_path(s.source.get_ref()) {
-            out.push(err(&s.source, format!("service `{}`: source `{}` {why}", name.get_ref(), s.source.get_ref())));
-        }
-        if s.command.get_ref().is_empty() || s.command.get_ref()[0].get_ref().trim().is_empty() {
-            out.push(Diagnostic::error(
-                file,
-                s.command.span(),
-                format!("service `{}`: command is empty", name.get_ref()),
-            ));
-        }
-        // serde would also read `ports = [8080, 8081]` positionally; the order must not decide.
-        if file.text.get(s.ports.span()).is_some_and(|t| t.trim_start().starts_with('[')) {
-            let msg = format!("service `{}`: ports must be a table, not an array", name.get_ref());
-            out.push(
-                Diagnostic::error(file, s.ports.span(), msg)
-                    .with_help("write ports = { service = 8080, health = 8081 }"),
-            );
-        }
-        check_ports(file, name.get_ref(), s, &mut ports, &mut out);
-        if let Some(p) = &s.health_path {
-            if !p.get_ref().starts_with('/') || p.get_ref().chars().any(char::is_whitespace) {
-                out.push(err(p, format!("health_path `{}` must start with `/` and contain no spaces", p.get_ref())));
-            }
-        }
-        if let Some(w) = &s.workdir {
-            let wd = w.get_ref();
-            if !wd.starts_with('/')
-                || wd.split('/').any(|c| c == ".." || c == ".")
-                || wd.trim_end_matches('/').is_empty()
-            {
-                out.push(err(
-                    w,
-                    format!("workdir `{}` must be an absolute path below `/` without `.` or `..`", w.get_ref()),
-                ));
-            }
-        }
-        for w in &s.writable {
-            if let Err(why) =
-                context_path(w.get_ref()).and_then(|p| if p == "." { Err("is the whole workdir") } else { Ok(p) })
-            {
-                // The same path rules, but these directories live under the workdir.
-                let why = why.replace("the build context", "the workdir");
-                out.push(err(w, format!("writable directory `{}` {why}", w.get_ref())));
-            }
-        }
-        check_env(file, &s.env, &mut out);
-        if let Some(l) = &s.lock {
-            match context_path(l.get_ref()) {
-                Err(why) => out.push(err(l, format!("service `{}`: lock `{}` {why}", name.get_ref(), l.get_ref()))),
-                Ok(p) if crate::lock::LockKind::detect(&p).is_none() => out.push(
-                    err(l, format!("service `{}`: lock `{}` is not a known lockfile", name.get_ref(), l.get_ref()))
-                        .with_help(
-                            "use requirements*.txt (with --hash), pylock.toml / pylock.NAME.toml (PEP 751) or uv.lock",
-                        ),
-                ),
-                Ok(_) => {}
-            }
-        }
+        super::service::validate_service(file, m, name, svc, &mut ports, &mut out);
     }
     out.sort_by_key(|d| d.span.start);
     out
@@ -157,7 +89,7 @@ pub fn check_paths(file: &SourceFile, m: &Manifest, look: &dyn Fn(&str) -> PathK
             PathKind::Symlink => "is (or passes through) a symlink; BuildKit sends links, not their targets",
         };
         let msg = format!("service `{}`: source directory `{}` {problem}", name.get_ref(), src.get_ref());
-        out.push(Diagnostic::error(file, src.span(), msg));
+        out.push(Diagnostic::error(file, src.span(), msg).rule(&rules::MISSING_SOURCE));
     }
     out
 }
@@ -187,50 +119,20 @@ fn check_name(file: &SourceFile, name: &SString, what: &str, out: &mut Vec<Diagn
     if !ok {
         let msg =
             format!("{what} name `{n}` must start with a letter or digit and use only letters, digits, `-`, `_`, `.`");
-        out.push(Diagnostic::error(file, name.span(), msg));
+        out.push(Diagnostic::error(file, name.span(), msg).rule(&rules::INVALID_NAME));
     }
 }
 
-fn check_env(file: &SourceFile, env: &BTreeMap<SString, SString>, out: &mut Vec<Diagnostic>) {
+/// Environment variable names must be shell names.
+pub(super) fn check_env(file: &SourceFile, env: &BTreeMap<SString, SString>, out: &mut Vec<Diagnostic>) {
     for k in env.keys() {
         let n = k.get_ref();
         let ok = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
-            out.push(Diagnostic::error(file, k.span(), format!("environment variable name `{n}` is not valid")));
+            let msg = format!("environment variable name `{n}` is not valid");
+            out.push(Diagnostic::error(file, k.span(), msg).rule(&rules::INVALID_ENV_NAME));
         }
-    }
-}
-
-fn check_ports<'m>(
-    file: &SourceFile,
-    name: &str,
-    s: &'m super::types::Service,
-    seen: &mut BTreeMap<i64, (String, &'m str)>,
-    out: &mut Vec<Diagnostic>,
-) {
-    let p = s.ports.get_ref();
-    for (kind, port) in [("service", &p.service), ("health", &p.health)] {
-        let v = *port.get_ref();
-        let d = |msg: String| Diagnostic::error(file, port.span(), msg);
-        if !(1..=65535).contains(&v) {
-            out.push(d(format!("service `{name}`: {kind} port {v} is out of range (1-65535)")));
-            continue;
-        }
-        if let Some((other, other_kind)) = seen.get(&v) {
-            if other == name {
-                out.push(
-                    d(format!("service `{name}`: health port {v} equals its service port"))
-                        .with_help("give /health its own port"),
-                );
-            } else {
-                out.push(d(format!(
-                    "service `{name}`: {kind} port {v} is already the {other_kind} port of service `{other}`"
-                )));
-            }
-            continue;
-        }
-        seen.insert(v, (name.to_string(), kind));
     }
 }
 

@@ -7,6 +7,7 @@ use crate::llb::Platform;
 use crate::lock::{self, ArtifactKind, Libc, TargetEnv};
 use crate::lower::LockedDeps;
 use crate::manifest::validate::parse_python;
+use crate::rules;
 
 use super::ServicePlan;
 
@@ -78,10 +79,16 @@ fn deps_for(
 ) -> Result<LockedDeps, DepsError> {
     let mut note = Diagnostic::error(manifest, at.span.clone(), format!("lockfile `{}` is named here", at.value));
     note.severity = Severity::Note;
-    let fail = |lock: Diagnostics| DepsError { lock, note: Box::new(note.clone()) };
-    let parsed = lock::parse(lock_file).map_err(fail)?;
-    let env = target_env(manifest, plan, platform).map_err(fail)?;
-    let selected = lock::select(&parsed, lock_file, &env).map_err(fail)?;
+    let fail = |rule: &'static crate::rules::Rule| {
+        let note = note.clone();
+        move |lock: Diagnostics| DepsError {
+            lock: Diagnostics(lock.0.into_iter().map(|d| d.or_rule(rule)).collect()),
+            note: Box::new(note),
+        }
+    };
+    let parsed = lock::parse(lock_file).map_err(fail(&rules::INVALID_LOCK))?;
+    let env = target_env(manifest, plan, platform).map_err(fail(&rules::INVALID_LOCK))?;
+    let selected = lock::select(&parsed, lock_file, &env).map_err(fail(&rules::NO_MATCHING_ARTIFACT))?;
     let mut problems = vec![];
     for s in &selected {
         // An sdist is built in a builder step from its hash-checked archive, offline, with the
@@ -90,7 +97,8 @@ fn deps_for(
             let msg = format!("package `{}` {} has only a source distribution for {env}", s.name, s.version);
             problems.push(
                 Diagnostic::error(lock_file, s.span.clone(), msg)
-                    .with_help("an sdist is built from its locked URL; this lock entry has none"),
+                    .with_help("an sdist is built from its locked URL; this lock entry has none")
+                    .rule(&rules::NO_MATCHING_ARTIFACT),
             );
         }
     }
@@ -101,11 +109,12 @@ fn deps_for(
             None => format!("`{}` has hashes but no URLs, so pip must fetch the files from an index", at.value),
         };
         let d = Diagnostic::error(lock_file, 0..0, msg)
-            .with_help("build with --network=host, or lock with URLs (uv.lock or pylock.toml)");
+            .with_help("build with --network=host, or lock with URLs (uv.lock or pylock.toml)")
+            .rule(&rules::INVALID_LOCK);
         problems.push(d);
     }
     if !problems.is_empty() {
-        return Err(fail(Diagnostics(problems)));
+        return Err(fail(&rules::INVALID_LOCK)(Diagnostics(problems)));
     }
     Ok(LockedDeps {
         path: at.value.clone(),

@@ -124,6 +124,7 @@ pub fn check_platform(
             );
             Err(Diagnostic::error(file, cuda.span.clone(), msg)
                 .with_help("drop that --platform for this target")
+                .rule(&crate::rules::UNSUPPORTED_PLATFORM)
                 .into())
         }
         _ => Ok(()),
@@ -145,6 +146,7 @@ pub fn check_profile(
             );
             Err(Diagnostic::error(file, cuda.span.clone(), msg)
                 .with_help("choose a GPU machine with --build-arg MACHINE=...")
+                .rule(&crate::rules::CUDA_WITHOUT_GPU)
                 .into())
         }
         _ => Ok(()),
@@ -163,7 +165,8 @@ pub fn plan_service(file: &SourceFile, m: &Manifest, target: Option<&str>) -> Re
         None if m.services.len() == 1 => m.services.keys().next().map(|k| k.get_ref().clone()).unwrap_or_default(),
         None => {
             let d = Diagnostic::error(file, services_span(m), "no target given and the manifest has several services")
-                .with_help(format!("pass --target with one of: {}", targets(m).join(", ")));
+                .with_help(format!("pass --target with one of: {}", targets(m).join(", ")))
+                .rule(&crate::rules::UNKNOWN_TARGET);
             return Err(d.into());
         }
     };
@@ -176,7 +179,8 @@ pub fn plan_service(file: &SourceFile, m: &Manifest, target: Option<&str>) -> Re
         return Ok(p);
     }
     let names = targets(m);
-    let mut d = Diagnostic::error(file, services_span(m), format!("unknown target `{target}`"));
+    let mut d = Diagnostic::error(file, services_span(m), format!("unknown target `{target}`"))
+        .rule(&crate::rules::UNKNOWN_TARGET);
     d = match crate::manifest::did_you_mean(&target, names.iter().map(String::as_str)) {
         Some(s) => d.with_help(format!("did you mean `{s}`? valid targets: {}", names.join(", "))),
         None => d.with_help(format!("valid targets: {}", names.join(", "))),
@@ -194,8 +198,12 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
     let python_of_family = family.python.clone();
     let mut env = family.env.clone();
     env.extend(s.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
-    let ports = s.ports.get_ref();
-    let port = |p: &toml::Spanned<i64>| At { value: *p.get_ref() as u16, span: p.span() };
+    let ports = s.ports.as_ref().map(|p| p.get_ref());
+    let port = |p: Option<&toml::Spanned<i64>>| {
+        p.map_or(At { value: 0, span: span.clone() }, |p| At { value: *p.get_ref() as u16, span: p.span() })
+    };
+    let (service_port, health_port) =
+        (port(ports.and_then(|p| p.service.as_ref())), port(ports.and_then(|p| p.health.as_ref())));
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
     ServicePlan {
         name: name.to_string(),
@@ -212,8 +220,8 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
             value: s.command.get_ref().iter().map(|c| c.get_ref().clone()).collect(),
             span: s.command.span(),
         },
-        service_port: port(&ports.service),
-        health_port: port(&ports.health),
+        service_port,
+        health_port,
         health_path: s.health_path.as_ref().map_or(DEFAULT_HEALTH_PATH.to_string(), |p| p.get_ref().clone()),
         env,
         writable: s.writable.iter().map(|w| At { value: context_path_pub(w.get_ref()), span: w.span() }).collect(),
