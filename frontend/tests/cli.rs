@@ -276,7 +276,45 @@ fn check_json_gives_line_and_column_of_each_problem() {
     assert_eq!(p["column"], 1, "{v}");
     assert_eq!(p["file"], "fleet.toml");
     assert_eq!(p["severity"], "error");
+    assert_eq!(p["rule"], "UnknownKey", "{v}");
     assert!(p["message"].as_str().is_some_and(|m| m.contains("famly")), "{v}");
+}
+
+#[test]
+fn check_json_has_rule_and_severity_of_errors_and_warnings() {
+    let sb = Sandbox::new("check_json_rules");
+    let text = format!("{GOOD}user = \"root\"\n[families.spare]\nbase = \"python\"\n");
+    sb.write("fleet.toml", text.as_bytes());
+    let out = sb.run(&["check", "fleet.toml", "--format", "json"]);
+    assert_fails_cleanly("check --format json", &out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let got: Vec<(String, String, u64)> = v["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            (
+                p["rule"].as_str().unwrap_or("").into(),
+                p["severity"].as_str().unwrap_or("").into(),
+                p["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let want = [("RootUser", "error", 9), ("UnusedFamily", "warning", 10), ("FloatingBaseReference", "warning", 11)];
+    let want: Vec<(String, String, u64)> = want.iter().map(|(r, s, l)| (r.to_string(), s.to_string(), *l)).collect();
+    assert_eq!(got, want, "{v}");
+}
+
+#[test]
+fn check_list_rules_names_every_rule_once() {
+    let out = run_in(Path::new(env!("CARGO_MANIFEST_DIR")), &["check", "--list-rules", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ids: Vec<&str> = v["rules"].as_array().expect("rules").iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), llb_graphs::rules::ALL.len());
+    for id in ["DuplicatePort", "RootUser", "NonFleetUser", "UnhashedLock", "CudaWithoutGpu", "FamilyCycle"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
 }
 
 // ----- the shipped example -----
