@@ -309,7 +309,6 @@ cases! {
     type_command_string: "type-command-string";
     type_command_element_integer: "type-command-element-integer";
     type_family_inline_table: "type-family-inline-table";
-    #[ignore = "bug: `[[services.hello]]` says `invalid type: map, expected a string`; tests/bad-inputs/type-services-array-of-tables/bug"]
     type_services_array_of_tables: "type-services-array-of-tables";
     type_env_value_integer: "type-env-value-integer";
     type_writable_string: "type-writable-string";
@@ -329,7 +328,6 @@ cases! {
     port_zero: "port-zero";
     port_65536: "port-65536";
     port_negative: "port-negative";
-    #[ignore = "bug: a port beyond i64 gives `as i128, expected i64`; tests/bad-inputs/port-huge-integer/bug"]
     port_huge_integer: "port-huge-integer";
     port_health_equals_service: "port-health-equals-service";
     port_shared_between_services: "port-shared-between-services";
@@ -379,9 +377,7 @@ cases! {
     many_services_with_a_clash_at_the_end: "many-services-with-a-clash-at-the-end";
     deep_nesting_arrays: "deep-nesting-arrays";
     deep_nesting_inline_tables: "deep-nesting-inline-tables";
-    #[ignore = "bug: deep dotted key reported at 1:1 as `recursion limit`; tests/bad-inputs/deep-nesting-dotted-keys/bug"]
     deep_nesting_dotted_keys: "deep-nesting-dotted-keys";
-    #[ignore = "bug: deep table header reported at 1:1 as `recursion limit`; tests/bad-inputs/deep-nesting-table-header/bug"]
     deep_nesting_table_header: "deep-nesting-table-header";
     non_utf8_in_a_string: "non-utf8-in-a-string";
     non_utf8_first_byte: "non-utf8-first-byte";

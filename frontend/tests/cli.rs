@@ -168,9 +168,9 @@ rejects! {
     unknown_port_key_is_an_error_with_did_you_mean_hint:
         bad(edit("health = 8081", b"helth = 8081"), "fleet.toml:8:27:", &["unknown key `helth`", "did you mean `health`?"]);
     string_port_is_a_wrong_type_error_at_the_value:
-        bad(edit("service = 8080", b"service = \"8080\""), "fleet.toml:8:21:", &["wrong type", "expected i64"]);
+        bad(edit("service = 8080", b"service = \"8080\""), "fleet.toml:8:21:", &["wrong type", "expected an integer"]);
     string_command_is_a_wrong_type_error:
-        bad(edit(r#"["python3", "app.py"]"#, b"\"python3 app.py\""), "fleet.toml:7:11:", &["wrong type", "sequence"]);
+        bad(edit(r#"["python3", "app.py"]"#, b"\"python3 app.py\""), "fleet.toml:7:11:", &["wrong type", "expected an array"]);
     port_zero_is_out_of_range:
         bad(edit("service = 8080", b"service = 0"), "fleet.toml:8:21:", &["service port 0 is out of range (1-65535)"]);
     port_70000_is_out_of_range:

@@ -4,6 +4,7 @@
 mod families;
 mod service;
 mod suggest;
+mod toml_error;
 pub mod types;
 pub mod validate;
 
@@ -43,7 +44,7 @@ pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> 
 
 /// Parses a manifest's TOML into its types, without the semantic checks of [`validate`].
 pub fn parse_toml(file: &SourceFile) -> Result<Manifest, Diagnostics> {
-    toml::from_str(&file.text).map_err(|e| toml_error(file, &e))
+    toml::from_str(&file.text).map_err(|e| toml_error::diagnose(file, &e))
 }
 
 /// Parses and validates a manifest.
@@ -55,40 +56,6 @@ pub fn parse(file: &SourceFile) -> Result<Manifest, Diagnostics> {
     } else {
         Err(Diagnostics(problems))
     }
-}
-
-/// Turns a TOML/serde error into one diagnostic, adding a "did you mean" hint for unknown keys.
-fn toml_error(file: &SourceFile, e: &toml::de::Error) -> Diagnostics {
-    let span = e.span().unwrap_or(0..0);
-    let raw = e.message().trim().to_string();
-    let mut d = Diagnostic::error(file, span.clone(), raw.clone()).rule(&rules::MANIFEST_SYNTAX);
-    if let Some(rest) = raw.strip_prefix("unknown field `") {
-        let (word, tail) = rest.split_once('`').unwrap_or((rest, ""));
-        let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-        d.message = format!("unknown key `{word}`");
-        d.rule = Some(&rules::UNKNOWN_KEY);
-        d = match did_you_mean(word, candidates.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None if candidates.is_empty() => d,
-            None => d.with_help(format!("expected one of: {}", candidates.join(", "))),
-        };
-    } else if raw.starts_with("duplicate key") {
-        d.rule = Some(&rules::DUPLICATE_KEY);
-        let line_start = file.text[..span.start.min(file.text.len())].rfind('\n').map_or(0, |i| i + 1);
-        let line = file.text[line_start..].lines().next().unwrap_or_default().trim();
-        let key = file.text.get(span.clone()).unwrap_or_default().trim().trim_matches(['[', ']']).trim();
-        if line.starts_with('[') && line.len() < 200 {
-            let header = line.trim_matches(['[', ']']).trim();
-            d.message = format!("table `{header}` is defined twice");
-            d = d.with_help("merge the two tables into one");
-        } else if !key.is_empty() && key.len() < 200 {
-            d.message = format!("duplicate key `{key}`");
-            d = d.with_help("each key may appear once per table");
-        }
-    } else if raw.starts_with("invalid type") {
-        d.message = format!("wrong type: {raw}");
-    }
-    d.into()
 }
 
 #[cfg(test)]
