@@ -82,7 +82,10 @@ fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
     }
     let valid = !all.iter().any(|d| d.severity == Severity::Error);
     all.extend(manifest::check_paths(&file, &m, &|p| load::look(&ctx, p)));
-    all.sort_by_key(|d| (d.span.start, d.severity));
+    // The manifest's findings in file order, then a profile's.
+    all.sort_by(|a, b| {
+        (a.file != file.name, a.span.start, a.severity).cmp(&(b.file != file.name, b.span.start, b.severity))
+    });
     // Lockfile problems follow, each group as reported: the lockfile's errors, then the note at
     // the manifest's `lock` line that names it. A lockfile shared by several targets once.
     if valid {

@@ -43,9 +43,7 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
         plan::plan_service(file, &m, opts.target.as_deref()).map_err(|d| errors::from_diagnostics(file, &d))?;
     match opts.build_args.get("FLEET_FAMILIES").map(String::as_str) {
         None | Some("") | Some("graph") => {}
-        Some("published") if plan.kind == plan::TargetKind::Service => {
-            plan::use_published_families(&mut plan, file, &m)
-        }
+        Some("published") if plan.kind == plan::TargetKind::Service => plan::use_published_families(&mut plan, &m),
         Some("published") => {}
         Some(other) => return Err(errors::plain(format!("FLEET_FAMILIES={other}: expected graph or published"))),
     }

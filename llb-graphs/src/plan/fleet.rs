@@ -30,7 +30,7 @@ pub fn fleet_targets(file: &SourceFile, m: &Manifest, default_platforms: &[Strin
     for key in m.families.keys() {
         let name = key.get_ref();
         let Some(f) = resolve_family(m, name) else { continue };
-        let Some(image) = family_image(file, m, name) else { continue };
+        let Some(image) = family_image(m, name) else { continue };
         let parent = f.chain.len().checked_sub(2).map(|i| f.chain[i].name.clone());
         out.push(FleetTarget {
             name: name.clone(),
@@ -71,7 +71,7 @@ fn platforms(cuda: bool, default: &[String]) -> Vec<String> {
 fn service_image(file: &SourceFile, m: &Manifest, name: &str, span: std::ops::Range<usize>) -> Option<ImageRef> {
     let _ = span;
     let p = super::plan_service(file, m, Some(name)).ok()?;
-    let fam_tag = family_tag(file, m, &p.family.name)?;
+    let fam_tag = family_tag(m, &p.family.name)?;
     let mut h = Sha256::new();
     h.update(fam_tag.as_bytes());
     // The service's values, not its text: comments and moved lines do not move the tag.
@@ -170,8 +170,8 @@ mod tests {
         let f1 = SourceFile::new("fleet.toml", FLEET);
         let f2 = SourceFile::new("fleet.toml", FLEET.replace("python:3.11-slim", "python:3.11-slim-bookworm"));
         let (m1, m2) = (crate::manifest::parse(&f1).unwrap(), crate::manifest::parse(&f2).unwrap());
-        assert_ne!(family_tag(&f1, &m1, "web"), family_tag(&f2, &m2, "web"));
-        assert_eq!(family_tag(&f1, &m1, "gpu"), family_tag(&f2, &m2, "gpu"));
+        assert_ne!(family_tag(&m1, "web"), family_tag(&m2, "web"));
+        assert_eq!(family_tag(&m1, "gpu"), family_tag(&m2, "gpu"));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use sha2::{Digest, Sha256};
 
 use super::{resolve_family, At, ImageRef, ServicePlan, DEFAULT_HEALTH_PATH, DEFAULT_WORKDIR};
-use crate::diag::SourceFile;
 use crate::manifest::Manifest;
 
 /// What a target builds.
@@ -58,7 +57,7 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
 /// when the family or a parent does, and not when comments or unrelated tables move. Matrix,
 /// Bake and published builds all use this one function. (A lockfile's content is not read here:
 /// edit its path, or the family, when re-locking.)
-pub fn family_tag(_file: &SourceFile, m: &Manifest, name: &str) -> Option<String> {
+pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
     let family = resolve_family(m, name)?;
     let mut h = Sha256::new();
     h.update(family.base_written.as_bytes());
@@ -85,17 +84,17 @@ pub fn family_tag(_file: &SourceFile, m: &Manifest, name: &str) -> Option<String
 }
 
 /// `<registry>/<org>/<family>:<tag>`, from `[fleet] registry` (default `ghcr.io`) and `org`.
-pub fn family_image(file: &SourceFile, m: &Manifest, name: &str) -> Option<ImageRef> {
+pub fn family_image(m: &Manifest, name: &str) -> Option<ImageRef> {
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
     let registry = fleet.and_then(|f| f.registry.as_ref()).map_or("ghcr.io".into(), |r| r.get_ref().clone());
     let org = fleet.and_then(|f| f.org.as_ref()).map_or("fleet".into(), |o| o.get_ref().clone());
-    ImageRef::parse(&format!("{registry}/{org}/{name}:{}", family_tag(file, m, name)?)).ok()
+    ImageRef::parse(&format!("{registry}/{org}/{name}:{}", family_tag(m, name)?)).ok()
 }
 
 /// Rebases a service on its family's published image: the base becomes that image and the
 /// chain is empty (the image already holds every family layer and its env).
-pub fn use_published_families(plan: &mut ServicePlan, file: &SourceFile, m: &Manifest) {
-    if let Some(img) = family_image(file, m, &plan.family.name) {
+pub fn use_published_families(plan: &mut ServicePlan, m: &Manifest) {
+    if let Some(img) = family_image(m, &plan.family.name) {
         plan.family.base_written = img.to_string();
         plan.family.base = At { value: img, span: plan.family_span.clone() };
         plan.family.chain.clear();
