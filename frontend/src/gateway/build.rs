@@ -202,7 +202,9 @@ async fn check_source_dir(
             );
             return Err(errors::from_diagnostics(
                 file,
-                &Diagnostics(vec![Diagnostic::error(file, plan.source.span.clone(), msg)]),
+                &Diagnostics(vec![
+                    Diagnostic::error(file, plan.source.span.clone(), msg).rule(&llb_graphs::rules::MISSING_SOURCE)
+                ]),
             ));
         }
         parent = if parent.is_empty() { comp.to_string() } else { format!("{parent}/{comp}") };
@@ -215,7 +217,7 @@ async fn check_source_dir(
         Err(_) => "does not exist in the build context",
     };
     let msg = format!("service `{}`: source directory `{}` {problem}", plan.name, plan.source.value);
-    let d = Diagnostic::error(file, plan.source.span.clone(), msg);
+    let d = Diagnostic::error(file, plan.source.span.clone(), msg).rule(&llb_graphs::rules::MISSING_SOURCE);
     Err(errors::from_diagnostics(file, &Diagnostics(vec![d])))
 }
 
