@@ -113,6 +113,24 @@ fn lint_findings_show_as_build_warnings() {
     let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax(&e)]);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("1 warning found") && r.text.contains("UnusedFamily: family `spare`"), "{}", r.text);
+
+    // BUILDKIT_DOCKERFILE_CHECK=error=true fails the build on that warning, at its line; skip=... silences it.
+    let args = ["--target", "hello", "--build-arg", &syntax(&e), "--build-arg"];
+    let strict =
+        e.build(&dir.0.join("fleet.toml"), &dir.0, &[&args[..], &["BUILDKIT_DOCKERFILE_CHECK=error=true"]].concat());
+    assert!(!strict.ok, "error=true should fail the build:\n{}", strict.text);
+    assert!(
+        strict.text.contains("family `spare` is not used by any service or family [UnusedFamily]"),
+        "{}",
+        strict.text
+    );
+    assert!(strict.text.contains(">>> [families.spare]"), "{}", strict.text);
+    let quiet = e.build(
+        &dir.0.join("fleet.toml"),
+        &dir.0,
+        &[&args[..], &["BUILDKIT_DOCKERFILE_CHECK=skip=UnusedFamily"]].concat(),
+    );
+    assert!(quiet.ok && !quiet.text.contains("UnusedFamily"), "{}", quiet.text);
 }
 
 #[test]

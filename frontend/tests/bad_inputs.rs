@@ -394,6 +394,10 @@ cases! {
     platform_malformed: "platform-malformed";
     several_problems_in_file_order: "several-problems-in-file-order";
     // one case (or more) per rule of the fleet validator, through `check`
+    rule_invalid_check_directive: "rule-invalid-check-directive";
+    check_skip_unused_family: "check-skip-unused-family";
+    check_error_true: "check-error-true";
+    check_error_true_llb: "check-error-true-llb";
     rule_cuda_without_gpu: "rule-cuda-without-gpu";
     rule_duplicate_port: "rule-duplicate-port";
     rule_family_cycle: "rule-family-cycle";

@@ -37,7 +37,7 @@ pub fn manifest(data: &[u8]) {
     if let Ok(raw) = manifest::parse_toml(&file) {
         let pc2 = llb_graphs::profile::builtin("pc2").and_then(Result::ok).expect("built-in pc2 profile");
         let cpu = llb_graphs::profile::Profile { gpu: None, ..pc2 };
-        let all = lint::all(&file, &raw, Some(&cpu));
+        let all = lint::all(&file, &raw, Some(&cpu), None);
         if !all.is_empty() {
             assert_located(&file, &llb_graphs::diag::Diagnostics(all.clone()));
         }

@@ -2,6 +2,7 @@
 //! bytes and resolved base-image configs, and get back a marshalled `pb.Definition`.
 
 pub mod diag;
+pub mod directive;
 pub mod lint;
 pub mod llb;
 pub mod lock;

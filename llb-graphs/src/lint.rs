@@ -11,14 +11,31 @@ use crate::rules::{self, Rule};
 /// Every manifest rule over a manifest that parsed as TOML (valid or not): the validation
 /// errors, the warnings, and `CudaWithoutGpu` for `profile`; in file order. What `check`, the
 /// `frontend.lint` subrequest and the fuzzers run.
-pub fn all(file: &SourceFile, m: &Manifest, profile: Option<&Profile>) -> Vec<Diagnostic> {
+/// The `# check=` directive (or `check`, the `BUILDKIT_DOCKERFILE_CHECK` build-arg) applies.
+pub fn all(file: &SourceFile, m: &Manifest, profile: Option<&Profile>, check: Option<&str>) -> Vec<Diagnostic> {
     let mut out = crate::manifest::validate(file, m);
     out.extend(lint(file, m));
     if let Some(p) = profile {
         out.extend(cuda_without_gpu(file, m, p));
     }
+    let mut out = match crate::directive::config(file, check) {
+        Ok(cfg) => cfg.apply(out),
+        Err(d) => {
+            out.push(d);
+            out
+        }
+    };
     out.sort_by_key(|d| (d.span.start, d.severity));
     out
+}
+
+/// The warnings of a build: [`lint`] under the check configuration (`error=true` turns them
+/// into errors, which fail the build); a malformed directive is an error.
+pub fn build_warnings(file: &SourceFile, m: &Manifest, check: Option<&str>) -> Vec<Diagnostic> {
+    match crate::directive::config(file, check) {
+        Ok(cfg) => cfg.apply(lint(file, m)),
+        Err(d) => vec![d],
+    }
 }
 
 /// Runs the warning rules over a parsed manifest; findings in file order, each tagged.

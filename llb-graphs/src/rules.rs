@@ -95,6 +95,9 @@ rules! {
     INVALID_PROFILE = "InvalidProfile", Error, "`MACHINE` names a profile that exists and matches the schema";
     /// A `--target` that names no service or family.
     UNKNOWN_TARGET = "UnknownTarget", Error, "The target is a service or a family of the manifest";
+    /// A `# check=` directive or `BUILDKIT_DOCKERFILE_CHECK` value that does not parse.
+    INVALID_CHECK_DIRECTIVE = "InvalidCheckDirective", Error,
+        "`check=skip=RULE,...;error=true` names warning rules and a boolean";
     /// A platform a family cannot be built for (CUDA families are linux/amd64 only).
     UNSUPPORTED_PLATFORM = "UnsupportedPlatform", Error, "CUDA families build for linux/amd64 only";
 }

@@ -73,7 +73,7 @@ fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
     };
     let ctx = load::context_dir(path, args.context.as_ref());
     let dir = m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()).map(|p| context_path_pub(p.get_ref()));
-    let mut all = lint::all(&file, &m, None);
+    let mut all = lint::all(&file, &m, None, None);
     for name in &args.machines {
         match load::profile(&ctx, dir.as_deref(), name) {
             Ok(p) => all.extend(lint::cuda_without_gpu(&file, &m, &p)),

@@ -50,6 +50,9 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
     };
     let ctx = load::context_dir(&args.manifest, args.context.as_ref());
     let mut problems = manifest::check_paths(&l.file, &l.manifest, &|p| load::look(&ctx, p));
+    // As in a build: warnings fail it under `check=error=true` (or a malformed directive).
+    let warnings = llb_graphs::lint::build_warnings(&l.file, &l.manifest, None);
+    problems.extend(warnings.into_iter().filter(|d| d.severity == llb_graphs::diag::Severity::Error));
     let plan = match plan::plan_service(&l.file, &l.manifest, args.target.as_deref()) {
         Ok(p) => Some(p),
         Err(d) => {

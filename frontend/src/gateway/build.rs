@@ -8,7 +8,7 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
     llb_bridge_client::LlbBridgeClient, result, CacheOptionsEntry, PingRequest, ReadDirRequest, Ref, RefMap,
     Result as BkResult, SolveRequest, StatFileRequest, WarnRequest,
 };
-use llb_graphs::diag::{Diagnostic, Diagnostics, SourceFile};
+use llb_graphs::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
 use llb_graphs::llb::{pb, MarshalOptions, Platform, State};
 use llb_graphs::lower::{self, LowerOptions};
 use llb_graphs::{lint, manifest, plan};
@@ -30,6 +30,9 @@ pub struct Caps {
     pub api: BTreeSet<String>,
 }
 
+/// The build-arg that overrides a manifest's `# check=` directive, as for Dockerfiles.
+pub const CHECK_ARG: &str = "BUILDKIT_DOCKERFILE_CHECK";
+
 /// Runs the request; the result or the error goes into `Return`.
 pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status> {
     let caps = ping(client).await?;
@@ -47,8 +50,13 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
         Some("published") => {}
         Some(other) => return Err(errors::plain(format!("FLEET_FAMILIES={other}: expected graph or published"))),
     }
+    // `check=...;error=true` (directive or BUILDKIT_DOCKERFILE_CHECK) fails the build on warnings.
+    let warnings = lint::build_warnings(file, &m, opts.build_args.get(CHECK_ARG).map(String::as_str));
+    if warnings.iter().any(|d| d.severity == Severity::Error) {
+        return Err(errors::from_diagnostics(file, &Diagnostics(warnings)));
+    }
     if caps.api.contains("gateway.warnings") {
-        warn_lint(client, &loaded, &lint::lint(file, &m)).await;
+        warn_lint(client, &loaded, &warnings).await;
     }
     let platforms = if opts.platforms.is_empty() { vec![default_platform()] } else { opts.platforms.clone() };
     for p in &platforms {

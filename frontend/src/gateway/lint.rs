@@ -25,7 +25,8 @@ pub async fn reply(client: &mut Client, opts: &Options, loaded: &Loaded) -> Resu
             let dir =
                 m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()).map(|p| context_path_pub(p.get_ref()));
             let profile = super::profile::load(client, opts, dir.as_deref()).await?;
-            let mut all = lint::all(file, &m, Some(&profile));
+            let check = opts.build_args.get(super::build::CHECK_ARG).map(String::as_str);
+            let mut all = lint::all(file, &m, Some(&profile), check);
             if !all.iter().any(|d| d.severity == Severity::Error) {
                 all.extend(lock_findings(client, opts, file, &m, &mut sources).await?);
             }
