@@ -95,6 +95,15 @@ impl Diagnostic {
         self
     }
 
+    /// The one-line form with the rule id appended: `file:line:col: error: message [RuleId]`,
+    /// what the CLI and the gateway print.
+    pub fn tagged(&self) -> String {
+        match self.rule {
+            Some(r) => format!("{self} [{}]", r.id),
+            None => self.to_string(),
+        }
+    }
+
     /// Tags it with `rule` unless it already has a rule (callers that know the origin better).
     pub fn or_rule(self, rule: &'static crate::rules::Rule) -> Self {
         if self.rule.is_some() || self.severity == Severity::Note {
@@ -118,17 +127,6 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Note => "note",
-        }
-    }
-}
-
-impl Diagnostic {
-    /// The one-line form with the rule id appended: `file:line:col: error: message [RuleId]`,
-    /// what the CLI and the gateway print.
-    pub fn tagged(&self) -> String {
-        match self.rule {
-            Some(r) => format!("{self} [{}]", r.id),
-            None => self.to_string(),
         }
     }
 }

@@ -10,8 +10,7 @@ use crate::rules::{self, Rule};
 
 /// Every manifest rule over a manifest that parsed as TOML (valid or not): the validation
 /// errors, the warnings, and `CudaWithoutGpu` for `profile`; in file order. What `check`, the
-/// `frontend.lint` subrequest and the fuzzers run.
-/// The `# check=` directive (or `check`, the `BUILDKIT_DOCKERFILE_CHECK` build-arg) applies.
+/// `frontend.lint` subrequest and the fuzzers run. The `# check=` directive (or `check`, the `BUILDKIT_DOCKERFILE_CHECK` build-arg) applies.
 pub fn all(file: &SourceFile, m: &Manifest, profile: Option<&Profile>, check: Option<&str>) -> Vec<Diagnostic> {
     let mut out = crate::manifest::validate(file, m);
     out.extend(lint(file, m));
