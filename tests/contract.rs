@@ -26,9 +26,14 @@ fn variant(tag: &str, edit: impl FnOnce(String) -> String) -> TempDir {
 
 /// `BUILDX_EXPERIMENTAL=1 docker buildx build --print=WHAT ...` (buildx 0.13 hides --print).
 fn print(e: &Env, what: &str, manifest: &Path, ctx: &Path) -> String {
+    print_with(e, what, manifest, ctx, &[])
+}
+
+/// [`print`] with extra build flags (`--build-arg MACHINE=...`).
+fn print_with(e: &Env, what: &str, manifest: &Path, ctx: &Path, extra: &[&str]) -> String {
     let mut c = Command::new(&e.docker);
     c.env("BUILDX_EXPERIMENTAL", "1").args(["buildx", "build", "--network=none", &format!("--print={what}"), "-f"]);
-    c.arg(manifest).args(["--target", "hello", "--build-arg", &syntax(e)]).arg(ctx);
+    c.arg(manifest).args(["--target", "hello", "--build-arg", &syntax(e)]).args(extra).arg(ctx);
     let r = run(&mut c);
     assert!(r.ok, "--print={what} failed:\n{}", r.text);
     r.text
@@ -83,11 +88,8 @@ fn print_lint_reports_error_rules_machine_and_lockfiles() {
     fs::create_dir_all(dir.0.join("profiles")).expect("mkdir");
     let cpu = r#"{"name": "cpu", "description": "no GPU", "env": {"OMP_NUM_THREADS": "2"}}"#;
     fs::write(dir.0.join("profiles/cpu.json"), cpu).expect("write profile");
-    let mut c = Command::new(&e.docker);
-    c.env("BUILDX_EXPERIMENTAL", "1").args(["buildx", "build", "--network=none", "--print=lint", "-f"]);
-    c.arg(dir.0.join("fleet.toml")).args(["--target", "hello", "--build-arg", &syntax(&e)]);
-    let r = run(c.args(["--build-arg", "MACHINE=cpu"]).arg(&dir.0));
-    assert!(r.text.contains("CudaWithoutGpu: fleet.toml:13:8: error: family `base-python` needs CUDA 12.1, but machine profile `cpu` has no GPU"), "{}", r.text);
+    let found = print_with(&e, "lint", &dir.0.join("fleet.toml"), &dir.0, &["--build-arg", "MACHINE=cpu"]);
+    assert!(found.contains("CudaWithoutGpu: fleet.toml:13:8: error: family `base-python` needs CUDA 12.1, but machine profile `cpu` has no GPU"), "{found}");
 
     // A valid manifest whose lockfile has an unhashed pin: the finding points into the lockfile.
     let dir = variant("lint-lock", |t| format!("{t}lock = \"requirements.txt\"\n"));

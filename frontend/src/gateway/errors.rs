@@ -35,7 +35,7 @@ pub fn from_parts(parts: &[(&SourceFile, &[Diagnostic])]) -> Status {
 }
 
 fn source_details(file: &SourceFile, diags: &[Diagnostic]) -> Vec<Any> {
-    let lang = if file.name.ends_with(".txt") { "text" } else { "toml" };
+    let lang = language(file);
     diags
         .iter()
         .map(|x| {
@@ -48,6 +48,15 @@ fn source_details(file: &SourceFile, diags: &[Diagnostic]) -> Vec<Any> {
             Any { type_url: SOURCE_TYPE_URL.into(), value: serde_json::to_vec(&v).unwrap_or_default() }
         })
         .collect()
+}
+
+/// The source language buildx is told: requirements files are text, the rest TOML.
+pub fn language(file: &SourceFile) -> &'static str {
+    if file.name.ends_with(".txt") {
+        "text"
+    } else {
+        "toml"
+    }
 }
 
 /// The text buildx needs to draw the box: all of it for a normal manifest; for a large one, only

@@ -2,7 +2,6 @@
 //! manifest, the CUDA rule against `MACHINE`'s profile, and the target's lockfiles, in the
 //! `LintResults` shape buildx decodes (moby/buildkit frontend/subrequests/lint/lint.go).
 
-use base64::Engine;
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as BkResult;
 use llb_graphs::diag::{Diagnostic, Severity, SourceFile};
@@ -11,8 +10,10 @@ use llb_graphs::{lint, manifest, plan};
 use serde_json::{json, Value};
 
 use super::build::Client;
+use super::errors;
 use super::manifest::Loaded;
 use super::options::Options;
+use super::subrequests::source_data;
 
 /// Every finding as a lint warning (rule id as `ruleName`, errors included so CI sees them all),
 /// the first error also as `buildError`; status 1 when anything is found.
@@ -48,11 +49,7 @@ pub async fn reply(client: &mut Client, opts: &Options, loaded: &Loaded) -> Resu
     }
     let encoded: Vec<Value> = sources
         .iter()
-        .map(|s| {
-            let lang = if s.name.ends_with(".txt") { "text" } else { "toml" };
-            let data = base64::engine::general_purpose::STANDARD.encode(s.text.as_bytes());
-            json!({ "filename": s.name, "language": lang, "data": data })
-        })
+        .map(|s| json!({ "filename": s.name, "language": errors::language(s), "data": source_data(s) }))
         .collect();
     let mut v = json!({ "warnings": warnings, "sources": encoded });
     if let Some(d) = findings.iter().find(|d| d.severity == Severity::Error) {
@@ -104,6 +101,5 @@ async fn lock_findings(
 /// A finding's place: the index of its file among `sources` and its range.
 fn location(sources: &[SourceFile], d: &Diagnostic) -> Value {
     let (i, f) = sources.iter().enumerate().find(|(_, s)| s.name == d.file).unwrap_or((0, &sources[0]));
-    let (l1, c1, l2, c2) = f.llb_range(&d.span);
-    json!({ "sourceIndex": i, "ranges": [{ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } }] })
+    super::subrequests::location(i, f, &d.span)
 }

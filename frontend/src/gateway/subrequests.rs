@@ -84,13 +84,14 @@ fn describe_txt() -> String {
     s
 }
 
-/// `{"sourceIndex":0,"ranges":[...]}` for a byte span.
-fn location(file: &SourceFile, span: &std::ops::Range<usize>) -> Value {
+/// `{"sourceIndex":N,"ranges":[...]}` for a byte span of `file`, source `index` of the result.
+pub(super) fn location(index: usize, file: &SourceFile, span: &std::ops::Range<usize>) -> Value {
     let (l1, c1, l2, c2) = file.llb_range(span);
-    json!({ "sourceIndex": 0, "ranges": [{ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } }] })
+    json!({ "sourceIndex": index, "ranges": [{ "start": { "line": l1, "character": c1 }, "end": { "line": l2, "character": c2 } }] })
 }
 
-fn source_data(file: &SourceFile) -> String {
+/// The file's text, base64 as the JSON results carry it.
+pub(super) fn source_data(file: &SourceFile) -> String {
     base64::engine::general_purpose::STANDARD.encode(file.text.as_bytes())
 }
 
@@ -106,7 +107,7 @@ fn targets(file: &SourceFile, m: &manifest::Manifest) -> (Value, String) {
             let base = plan::resolve_family(m, s.family.get_ref()).map(|f| f.base_written).unwrap_or_default();
             txt.push_str(&format!("{:<28}{desc}\n", name.get_ref()));
             json!({ "name": name.get_ref(), "default": only_one, "description": desc, "base": base,
-                "location": location(file, &svc.span()) })
+                "location": location(0, file, &svc.span()) })
         })
         .collect();
     (json!({ "targets": list, "sources": [source_data(file)] }), txt)
