@@ -368,6 +368,8 @@ cases! {
     family_name_invalid: "family-name-invalid";
     // base references
     base_uppercase: "base-uppercase";
+    builder_bad_image: "builder-bad-image";
+    builder_unknown_key: "builder-unknown-key";
     base_bad_digest: "base-bad-digest";
     base_empty: "base-empty";
     base_empty_tag: "base-empty-tag";

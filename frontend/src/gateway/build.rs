@@ -98,6 +98,7 @@ fn lower_options(opts: &Options, caps: &Caps, plan: &plan::ServicePlan) -> Lower
             .or_else(|| plan.artifact_mirror.clone()),
         cache_ns: opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").cloned().filter(|n| !n.is_empty()),
         profile: None,
+        builders: Default::default(),
     }
 }
 
@@ -112,6 +113,10 @@ async fn build_platform(
     lo: &LowerOptions,
 ) -> Result<(String, serde_json::Value), Status> {
     let base = resolve::resolve_base(client, opts, &plan.family, &plan.family.base_written, &lo.platform).await?;
+    let lo = &LowerOptions {
+        builders: resolve::resolve_builders(client, opts, &plan.family, &lo.platform).await?,
+        ..lo.clone()
+    };
     let lowered =
         lower::lower_service_with(&loaded.file, plan, &base, deps, lo).map_err(|e| errors::plain(e.to_string()))?;
     let mopts = MarshalOptions { source_infos: vec![source_info(loaded)], allowed_caps: Some(caps.llb.clone()) };

@@ -19,9 +19,13 @@ const RESOLVER_OCI_LAYOUT: i32 = 1;
 /// The named-context keys that may replace a family's base, most specific first: the base as
 /// written and normalised (with and without `::<platform>`), then the family name.
 pub fn context_keys(family: &FamilyPlan, written: &str, platform: &Platform) -> Vec<String> {
-    let normal = family.base.value.to_string();
+    image_context_keys(&family.base.value, written, Some(&family.name), platform)
+}
+
+/// The named-context keys of an image: as written, normalised, then `also` (a family name).
+fn image_context_keys(image: &ImageRef, written: &str, also: Option<&str>, platform: &Platform) -> Vec<String> {
     let mut keys = vec![];
-    for name in [written.to_string(), normal, family.name.clone()] {
+    for name in [Some(written.to_string()), Some(image.to_string()), also.map(str::to_string)].into_iter().flatten() {
         keys.push(format!("context:{name}::{}", platform.id()));
         keys.push(format!("context:{name}"));
     }
@@ -37,10 +41,37 @@ pub async fn resolve_base(
     written: &str,
     platform: &Platform,
 ) -> Result<ResolvedImage, Status> {
-    let named =
-        context_keys(family, written, platform).into_iter().find_map(|k| opts.raw.get(&k).map(|v| (k, v.clone())));
+    resolve_named(client, opts, &family.base.value, context_keys(family, written, platform), platform).await
+}
+
+/// Resolves every builder image of the family chain (`[families.NAME.builder]`), by family.
+pub async fn resolve_builders(
+    client: &mut Client,
+    opts: &Options,
+    family: &FamilyPlan,
+    platform: &Platform,
+) -> Result<std::collections::BTreeMap<String, ResolvedImage>, Status> {
+    let mut out = std::collections::BTreeMap::new();
+    for layer in &family.chain {
+        if let Some(b) = &layer.builder {
+            let keys = image_context_keys(&b.image.value, &b.written, None, platform);
+            out.insert(layer.name.clone(), resolve_named(client, opts, &b.image.value, keys, platform).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// `image` for `platform`, or the first named context of `keys` that the client sent.
+async fn resolve_named(
+    client: &mut Client,
+    opts: &Options,
+    image: &ImageRef,
+    keys: Vec<String>,
+    platform: &Platform,
+) -> Result<ResolvedImage, Status> {
+    let named = keys.into_iter().find_map(|k| opts.raw.get(&k).map(|v| (k, v.clone())));
     let Some((key, value)) = named else {
-        return resolve_image(client, opts, &family.base.value, platform).await;
+        return resolve_image(client, opts, image, platform).await;
     };
     let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
     let (scheme, rest) = value.split_once(':').unwrap_or(("", ""));
@@ -49,7 +80,7 @@ pub async fn resolve_base(
         "docker-image" => {
             let r = ImageRef::parse(rest).map_err(|why| errors::plain(format!("{key}: `{rest}` {why}")))?;
             let mut resolved = resolve_image(client, opts, &r, platform).await?;
-            resolved.reference = format!("{} (context {})", resolved.reference, family.base.value);
+            resolved.reference = format!("{} (context {image})", resolved.reference);
             Ok(resolved)
         }
         "oci-layout" => {
@@ -58,7 +89,7 @@ pub async fn resolve_base(
                 .ok_or_else(|| errors::plain(format!("{key}: oci-layout reference `{rest}` has no digest")))?;
             let store = store.split_once(':').map_or(store, |(s, _)| s).to_string();
             // A stand-in name for logs and the op identifier; the store ID selects the layout.
-            let reference = format!("{}/{}@{digest}", family.base.value.domain, family.base.value.path);
+            let reference = format!("{}/{}@{digest}", image.domain, image.path);
             let config = fetch_config(client, &reference, platform, opts, RESOLVER_OCI_LAYOUT, &store).await?.1;
             let source = BaseSource::OciLayout { reference: reference.clone(), store, session };
             Ok(ResolvedImage { source, reference, config })

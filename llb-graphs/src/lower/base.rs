@@ -61,27 +61,36 @@ impl ResolvedImage {
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 pub(super) fn lower_base(cx: &Cx<'_>, base: &ResolvedImage) -> State {
-    let written = &cx.plan.family.base.value;
-    let span = &cx.plan.family.base.span;
+    lower_image(cx, base, &cx.plan.family.base.value, &cx.plan.family.base.span, "base")
+}
+
+/// An image (a family's base, or a builder: `role`) with its config's env and workdir.
+pub(super) fn lower_image(
+    cx: &Cx<'_>,
+    base: &ResolvedImage,
+    written: &ImageRef,
+    span: &std::ops::Range<usize>,
+    role: &str,
+) -> State {
     let st = match &base.source {
         BaseSource::Image(r) => ImageSource {
             reference: r.to_string(),
             resolve_mode: cx.opts.image_resolve_mode.clone(),
-            meta: cx.meta(format!("base image {}", base.reference), span),
+            meta: cx.meta(format!("{role} image {}", base.reference), span),
         }
         .state(&cx.opts.platform),
         BaseSource::OciLayout { reference, store, session } => OciLayoutSource {
             reference: reference.clone(),
             store: store.clone(),
             session: session.clone(),
-            meta: cx.meta(format!("base image {written} from OCI layout {store}"), span),
+            meta: cx.meta(format!("{role} image {written} from OCI layout {store}"), span),
         }
         .state(&cx.opts.platform),
         BaseSource::Local { name, session } => LocalSource {
             name: name.clone(),
             session_id: Some(session.clone()),
             shared_key_hint: Some(format!("context:{name}")),
-            meta: cx.meta(format!("base {written} from local context {name}"), span),
+            meta: cx.meta(format!("{role} {written} from local context {name}"), span),
             ..Default::default()
         }
         .state()

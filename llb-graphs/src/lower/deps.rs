@@ -35,11 +35,18 @@ pub struct LockedDeps {
 
 /// The install prefix as a state whose root is the image root (files under the prefix).
 pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
-    lower_deps_named(cx, base, deps, &cx.plan.name)
+    lower_deps_named(cx, base, deps, &cx.plan.name, None)
 }
 
-/// [`lower_deps`] with progress names prefixed `[label]` (a family's steps carry its name).
-pub(super) fn lower_deps_named(cx: &Cx<'_>, base: &State, deps: &LockedDeps, label: &str) -> State {
+/// [`lower_deps`] with progress names prefixed `[label]` (a family's steps carry its name);
+/// sdists compile on `builder` when the family names one, else on `base`.
+pub(super) fn lower_deps_named(
+    cx: &Cx<'_>,
+    base: &State,
+    deps: &LockedDeps,
+    label: &str,
+    builder: Option<&State>,
+) -> State {
     let cx = &Cx { file: cx.file, plan: cx.plan, opts: cx.opts, label };
     // A private index needs credentials, which only pip can send (BuildKit v0.13 HTTP sources
     // have no auth: cap `source.http.auth` arrived later).
@@ -55,7 +62,8 @@ pub(super) fn lower_deps_named(cx: &Cx<'_>, base: &State, deps: &LockedDeps, lab
     if sdists.is_empty() {
         installed
     } else {
-        super::sdist::build_and_install(cx, base, &installed, &sdists, &deps.prefix, &deps.span)
+        let on = super::sdist::BuildOn { base, builder: builder.unwrap_or(base) };
+        super::sdist::build_and_install(cx, &on, &installed, &sdists, &deps.prefix, &deps.span)
     }
 }
 

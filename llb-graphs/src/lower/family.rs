@@ -4,8 +4,9 @@
 
 use super::deps::{lower_deps_named, LockedDeps};
 use super::Cx;
+use super::ResolvedImage;
 use crate::llb::{CacheSharing, Copy, Exec, FileAction, Mount, OpMeta, State};
-use crate::plan::{FamilyLayer, APP_UID};
+use crate::plan::{At, BuilderPlan, FamilyLayer, APP_UID};
 
 /// `$1` user name, `$2` uid:gid number.
 const USER_SCRIPT: &str = r#"set -eu
@@ -42,14 +43,34 @@ pub(super) fn lower_chain(cx: &Cx<'_>, base: &State, family_deps: &[LockedDeps])
             st = user_step(cx, &st, layer, &user.value, &user.span);
         }
         if !layer.apt.is_empty() {
-            st = apt_step(cx, &st, layer);
+            st = apt_step(cx, &st, layer, &layer.apt, root_family(cx, layer));
         }
         if let Some(deps) = family_deps.iter().find(|d| d.prefix == crate::plan::family_site(&layer.name)) {
-            let d = lower_deps_named(cx, &st, deps, &family_label(&layer.name));
+            let builder = layer.builder.as_ref().map(|b| builder_state(cx, layer, b));
+            let d = lower_deps_named(cx, &st, deps, &family_label(&layer.name), builder.as_ref());
             st = on_top(cx, &st, &d, &deps.prefix, layer);
         }
     }
     st
+}
+
+/// The builder stage of `layer`'s compiled packages: its image (resolved by the caller, or
+/// unresolved), the packages it needs, and the compile env as the state's env.
+fn builder_state(cx: &Cx<'_>, layer: &FamilyLayer, b: &BuilderPlan) -> State {
+    let resolved =
+        cx.opts.builders.get(&layer.name).cloned().unwrap_or_else(|| ResolvedImage::unresolved(b.image.value.clone()));
+    let label = family_label(&layer.name);
+    let fcx = Cx { file: cx.file, plan: cx.plan, opts: cx.opts, label: &label };
+    let mut st = super::base::lower_image(&fcx, &resolved, &b.image.value, &b.image.span, "builder");
+    if !b.apt.is_empty() {
+        // Its own apt caches: the builder's distribution need not be the family's.
+        st = apt_step(cx, &st, layer, &b.apt, &format!("{}-builder", layer.name));
+    }
+    b.env.iter().fold(st, |st, (k, v)| st.env(k, v))
+}
+
+fn root_family<'a>(cx: &'a Cx<'_>, layer: &'a FamilyLayer) -> &'a str {
+    cx.plan.family.chain.first().map_or(layer.name.as_str(), |l| l.name.as_str())
 }
 
 fn family_label(name: &str) -> String {
@@ -69,20 +90,17 @@ fn user_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, user: &str, span: &st
     st.run(exec).root()
 }
 
-fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer) -> State {
-    let root = cx.plan.family.chain.first().map_or(layer.name.as_str(), |l| l.name.as_str());
+/// Installs `apt` on `st`; `root` keys the caches (the image the packages come for).
+fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, apt: &[At<String>], root: &str) -> State {
     let p = &cx.opts.platform;
     let ns = cx.opts.cache_ns.as_deref().filter(|n| !n.is_empty()).map(|n| format!("{n}/")).unwrap_or_default();
     // Lists and archives differ per distribution and architecture: key the caches by the root
     // family (its base image) and the platform.
     let cache = |what: &str| format!("{ns}fleet-apt-{what}/{root}/{}-{}", p.os, p.architecture);
-    let pkgs: Vec<String> = layer.apt.iter().map(|a| a.value.clone()).collect();
+    let pkgs: Vec<String> = apt.iter().map(|a| a.value.clone()).collect();
     let mut args = vec!["/bin/sh".to_string(), "-c".into(), APT_SCRIPT.into(), "fleet-apt".into(), layer.name.clone()];
     args.extend(pkgs.iter().cloned());
-    let span = layer
-        .apt
-        .first()
-        .map_or(layer.span.clone(), |a| a.span.start..layer.apt.last().map_or(a.span.end, |l| l.span.end));
+    let span = apt.first().map_or(layer.span.clone(), |a| a.span.start..apt.last().map_or(a.span.end, |l| l.span.end));
     let exec = Exec::new(args)
         .user("0:0")
         .network(cx.opts.network)

@@ -51,6 +51,9 @@ pub struct LowerOptions {
     pub cache_ns: Option<String>,
     /// The machine profile (`--build-arg MACHINE=...`): image env and `/etc/machine-profile.json`.
     pub profile: Option<crate::profile::Profile>,
+    /// Resolved builder images by family name (`[families.NAME.builder]`); a family missing here
+    /// builds on its image unresolved (no config: the default PATH).
+    pub builders: BTreeMap<String, ResolvedImage>,
 }
 
 impl Default for LowerOptions {
@@ -70,6 +73,7 @@ impl Default for LowerOptions {
             artifact_mirror: None,
             cache_ns: None,
             profile: None,
+            builders: BTreeMap::new(),
         }
     }
 }

@@ -15,16 +15,26 @@ const SDIST: &str = "/fleet/sdist";
 const BUILT: &str = "/fleet/built";
 const OUT: &str = "/fleet/out";
 
+/// Where sdists compile and where their wheels are installed: a family's `builder` stage (a
+/// toolchain image such as CUDA's `devel`) or the family itself. The builder must run the
+/// family's Python (same interpreter ABI) and glibc no newer than the family's.
+pub(super) struct BuildOn<'a> {
+    /// The family state the built wheels are installed on.
+    pub base: &'a State,
+    /// The state `pip wheel` runs on.
+    pub builder: &'a State,
+}
+
 /// `installed` (wheels under `prefix`) plus every sdist of `sdists`, built and installed.
 pub(super) fn build_and_install(
     cx: &Cx<'_>,
-    base: &State,
+    on: &BuildOn<'_>,
     installed: &State,
     sdists: &[Selected],
     prefix: &str,
     span: &std::ops::Range<usize>,
 ) -> State {
-    let built: Vec<State> = sdists.iter().map(|s| build_one(cx, base, installed, s, prefix, span)).collect();
+    let built: Vec<State> = sdists.iter().map(|s| build_one(cx, on.builder, installed, s, prefix, span)).collect();
     let wheels = State::merge(&built, cx.meta(format!("collect {} wheels built from sdists", built.len()), span));
     let script = format!(
         "exec python3 -m pip install --no-index --no-deps --no-cache-dir --disable-pip-version-check --target \"$1\" {BUILT}/*.whl"
@@ -39,7 +49,7 @@ pub(super) fn build_and_install(
             .mount(Mount::Tmpfs { dest: "/tmp".into(), size: 0 })
             .mount(Mount::Layer { dest: OUT.into(), source: installed.clone(), selector: None, readonly: false })
             .meta(cx.meta(format!("install {} built from source", plural(sdists.len(), "package")), span));
-    base.run(exec).mount_output(OUT).unwrap_or_default()
+    on.base.run(exec).mount_output(OUT).unwrap_or_default()
 }
 
 fn build_one(
@@ -80,6 +90,9 @@ fn build_one(
     // Compilers read these; they come from the machine profile (data, never code).
     if let Some(p) = &cx.opts.profile {
         if let Some(arch) = p.gpu.as_ref().map(|g| g.cuda_arch_list.clone()) {
+            if cx.plan.family.cuda.is_some() {
+                exec = cuda_architectures(exec, base, &arch);
+            }
             exec = exec.env("TORCH_CUDA_ARCH_LIST", arch);
         }
         if let Some(jobs) = p.build.as_ref().and_then(|b| b.max_jobs) {
@@ -88,6 +101,25 @@ fn build_one(
     }
     exec = exec.meta(cx.meta(format!("build {} {} from its sdist (hash-checked)", s.name, s.version), span));
     base.run(exec).mount_output(BUILT).unwrap_or_default()
+}
+
+/// CMake's CUDA targets from the profile's arch list (`8.9` → `89`, `8.0;8.6+PTX` → `80;86`:
+/// a bare CMake number builds SASS and PTX): appended to the builder's `CMAKE_ARGS` (which
+/// scikit-build-core passes to CMake; llama.cpp sets its own default unless
+/// `CMAKE_CUDA_ARCHITECTURES` is defined, ggml/src/ggml-cuda/CMakeLists.txt) and as
+/// `CUDAARCHS`, CMake's environment default for other projects.
+fn cuda_architectures(exec: Exec, on: &State, arch_list: &str) -> Exec {
+    let archs: Vec<String> = arch_list
+        .split([' ', ';'])
+        .filter(|a| !a.is_empty())
+        .map(|a| a.trim_end_matches("+PTX").replace('.', ""))
+        .collect();
+    let archs = archs.join(";");
+    let cmake = match on.env_vars().get("CMAKE_ARGS").filter(|a| !a.trim().is_empty()) {
+        Some(args) => format!("{args} -DCMAKE_CUDA_ARCHITECTURES={archs}"),
+        None => format!("-DCMAKE_CUDA_ARCHITECTURES={archs}"),
+    };
+    exec.env("CMAKE_ARGS", cmake).env("CUDAARCHS", archs)
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -37,7 +37,7 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             }
             _ => {}
         }
-        for pkg in &f.apt {
+        for pkg in f.apt.iter().chain(f.builder.iter().flat_map(|b| &b.get_ref().apt)) {
             if !apt_ok(pkg.get_ref()) {
                 let msg = format!("family `{n}`: apt package `{}` is not `name` or `name=version`", pkg.get_ref());
                 out.push(Diagnostic::error(file, pkg.span(), msg).rule(&rules::INVALID_APT_PACKAGE));

@@ -101,6 +101,23 @@ pub struct Family {
     /// Python `major.minor` of the base image (default: `[fleet] python`, else 3.11): decides
     /// which wheels fit.
     pub python: Option<SString>,
+    /// Image the family's sdists are compiled on (a toolchain the runtime lacks, e.g. CUDA's
+    /// `devel` image); only the built wheels reach the family.
+    pub builder: Option<Spanned<Builder>>,
+}
+
+/// `[families.NAME.builder]`: the builder stage of a family's compiled packages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Builder {
+    /// Image reference (`repo:tag` or `repo@sha256:...`); a named context of that name replaces it.
+    pub image: SString,
+    /// Packages installed on the builder first (it needs the runtime's Python and pip).
+    #[serde(default)]
+    pub apt: Vec<SString>,
+    /// Environment of the compile steps, e.g. `CMAKE_ARGS = "-DGGML_CUDA=on"`.
+    #[serde(default)]
+    pub env: BTreeMap<SString, SString>,
 }
 
 /// `[services.NAME]`.

@@ -34,6 +34,14 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             }
         }
         check_env(file, &fam.get_ref().env, &mut out);
+        if let Some(b) = &fam.get_ref().builder {
+            let img = &b.get_ref().image;
+            if let Err(why) = crate::plan::ImageRef::parse(img.get_ref()) {
+                let msg = format!("family `{}`: builder image `{}` {why}", name.get_ref(), img.get_ref());
+                out.push(err(img, &rules::INVALID_BASE_REFERENCE, msg));
+            }
+            check_env(file, &b.get_ref().env, &mut out);
+        }
         if let Some(py) = &fam.get_ref().python {
             if parse_python(py.get_ref()).is_none() {
                 let msg = format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref());

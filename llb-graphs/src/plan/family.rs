@@ -18,8 +18,36 @@ pub struct FamilyLayer {
     pub user: Option<At<String>>,
     /// Lockfile in the context.
     pub lock: Option<At<String>>,
+    /// Where this family's sdists are compiled, when not on the family itself.
+    pub builder: Option<BuilderPlan>,
     /// The `[families.NAME]` table.
     pub span: std::ops::Range<usize>,
+}
+
+/// `[families.NAME.builder]` resolved: the image, what is installed on it, the compile env.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuilderPlan {
+    /// The builder image (a named context of the written or normalised name replaces it).
+    pub image: At<ImageRef>,
+    /// The image reference as written.
+    pub written: String,
+    /// apt packages installed on the builder, `name` or `name=version`.
+    pub apt: Vec<At<String>>,
+    /// Environment of the compile steps.
+    pub env: BTreeMap<String, String>,
+    /// The `builder` table.
+    pub span: std::ops::Range<usize>,
+}
+
+fn builder_plan(b: &toml::Spanned<crate::manifest::types::Builder>) -> Option<BuilderPlan> {
+    let v = b.get_ref();
+    Some(BuilderPlan {
+        image: At { value: ImageRef::parse(v.image.get_ref()).ok()?, span: v.image.span() },
+        written: v.image.get_ref().clone(),
+        apt: v.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
+        env: v.env.iter().map(|(k, x)| (k.get_ref().clone(), x.get_ref().clone())).collect(),
+        span: b.span(),
+    })
 }
 
 /// Resolves family `name` of a validated manifest (parents exist, no cycles).
@@ -53,6 +81,7 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
             apt: f.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
             user: f.user.as_ref().map(|u| At { value: u.get_ref().clone(), span: u.span() }),
             lock: f.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
+            builder: f.builder.as_ref().and_then(builder_plan),
             span: fam.span(),
         });
     }

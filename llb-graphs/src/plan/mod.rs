@@ -8,7 +8,7 @@ mod image_ref;
 mod target;
 
 pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, ASSUMED_GLIBC};
-pub use family::{resolve_family, FamilyLayer};
+pub use family::{resolve_family, BuilderPlan, FamilyLayer};
 pub use fleet::{fleet_targets, graph_dot, image_name, FleetTarget};
 pub use target::{family_image, family_tag, use_published_families, TargetKind};
 

@@ -53,7 +53,7 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
 }
 
 /// The tag of a family's published image: `py<X.Y>-<12 hex>`, the hex a sha256 over the values
-/// of every family in its chain (base, apt, user, lock path, env, Python, CUDA), so it changes
+/// of every family in its chain (base, apt, user, lock path, env, Python, CUDA, builder), so it changes
 /// when the family or a parent does, and not when comments or unrelated tables move. Matrix,
 /// Bake and published builds all use this one function. (A lockfile's content is not read here:
 /// edit its path, or the family, when re-locking.)
@@ -67,15 +67,22 @@ pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
         let v = |s: &Option<toml::Spanned<String>>| s.as_ref().map(|x| x.get_ref().clone()).unwrap_or_default();
         let apt: Vec<&str> = f.apt.iter().map(|a| a.get_ref().as_str()).collect();
         let env: Vec<String> = f.env.iter().map(|(k, x)| format!("{}={}", k.get_ref(), x.get_ref())).collect();
+        let builder = f.builder.as_ref().map(|b| {
+            let b = b.get_ref();
+            let apt: Vec<&str> = b.apt.iter().map(|a| a.get_ref().as_str()).collect();
+            let env: Vec<String> = b.env.iter().map(|(k, x)| format!("{}={}", k.get_ref(), x.get_ref())).collect();
+            format!("|builder={};{};{}", b.image.get_ref(), apt.join(","), env.join(","))
+        });
         let line = format!(
-            "{}|{}|{}|{}|{}|{}|{}\n",
+            "{}|{}|{}|{}|{}|{}|{}{}\n",
             layer.name,
             v(&f.user),
             v(&f.lock),
             v(&f.cuda),
             v(&f.python),
             apt.join(","),
-            env.join(",")
+            env.join(","),
+            builder.unwrap_or_default()
         );
         h.update(line.as_bytes());
     }
