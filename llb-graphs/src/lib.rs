@@ -11,3 +11,4 @@ pub mod manifest;
 pub mod plan;
 pub mod profile;
 pub mod rules;
+pub mod sbom;
