@@ -5,6 +5,7 @@ mod fleet;
 mod image;
 mod llb;
 mod load;
+mod sbom;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +31,8 @@ enum Command {
     Bake(fleet::FleetArgs),
     /// Print the family/service graph as Graphviz DOT.
     Graph(fleet::FleetArgs),
+    /// Print the SBOM a `--sbom=true` build attaches (SPDX 2.3, or CycloneDX 1.5), offline.
+    Sbom(sbom::SbomArgs),
     /// Assemble the frontend's own OCI image (scratch + this static binary) as an OCI layout.
     Image(image::ImageArgs),
 }
@@ -47,6 +50,7 @@ pub fn main() -> i32 {
         Command::Matrix(args) => fleet::matrix(&args),
         Command::Bake(args) => fleet::bake(&args),
         Command::Graph(args) => fleet::graph(&args),
+        Command::Sbom(args) => sbom::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -59,7 +59,7 @@ pub struct Bom {
     pub tool: String,
     /// The root base image.
     pub base: BaseImage,
-    /// Family layers from the root down, then the service's own layer.
+    /// Family layers that add packages, from the root down, then the service's own (if locked).
     pub layers: Vec<Layer>,
 }
 
@@ -143,8 +143,9 @@ pub fn bom(input: &Input<'_>) -> Bom {
                 apt: l.apt.iter().map(|a| apt(&a.value)).collect(),
             }
         })
+        .filter(|l: &Layer| !l.python.is_empty() || !l.apt.is_empty() || l.lock.is_some())
         .collect();
-    if plan.kind == TargetKind::Service {
+    if plan.kind == TargetKind::Service && input.deps.iter().any(|d| d.prefix == SITE) {
         layers.push(Layer {
             label: format!("service {}", plan.name),
             prefix: SITE.to_string(),
