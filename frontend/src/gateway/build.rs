@@ -67,13 +67,20 @@ pub async fn run(client: &mut Client, opts: &Options) -> Result<BkResult, Status
     let lower_opts = LowerOptions { profile: Some(machine), ..lower_options(opts, &caps, &plan) };
     check_source_dir(client, file, &plan, &lower_opts).await?;
     let locks = super::deps::read_locks(client, opts, file, &plan).await?;
-    let mut built = vec![];
+    let sbom = super::attest::wanted(client, opts, &caps, &loaded).await;
+    let (mut built, mut atts) = (vec![], vec![]);
     for p in &platforms {
         let lo = LowerOptions { platform: p.clone(), ..lower_opts.clone() };
         let deps = super::deps::select(file, &plan, &locks, p, lo.network)?;
-        built.push((p.clone(), build_platform(client, opts, &caps, &loaded, &plan, &deps, &lo).await?));
+        let (id, config, base) = build_platform(client, opts, &caps, &loaded, &plan, &deps, &lo).await?;
+        if sbom {
+            atts.push((p.id(), super::attest::sbom_attestation(client, &plan, &deps, &base, &lo).await?));
+        }
+        built.push((p.clone(), (id, config)));
     }
-    Ok(assemble(built, opts.multi_platform))
+    let mut res = assemble(built, opts.multi_platform);
+    super::attest::attach(&mut res, atts);
+    Ok(res)
 }
 
 fn lower_options(opts: &Options, caps: &Caps, plan: &plan::ServicePlan) -> LowerOptions {
@@ -102,7 +109,7 @@ fn lower_options(opts: &Options, caps: &Caps, plan: &plan::ServicePlan) -> Lower
     }
 }
 
-/// Lowers and solves one platform; returns the ref id and the image config.
+/// Lowers and solves one platform; returns the ref id, the image config and the resolved base.
 async fn build_platform(
     client: &mut Client,
     opts: &Options,
@@ -111,7 +118,7 @@ async fn build_platform(
     plan: &plan::ServicePlan,
     deps: &[lower::LockedDeps],
     lo: &LowerOptions,
-) -> Result<(String, serde_json::Value), Status> {
+) -> Result<(String, serde_json::Value, lower::ResolvedImage), Status> {
     let base = resolve::resolve_base(client, opts, &plan.family, &plan.family.base_written, &lo.platform).await?;
     let lo = &LowerOptions {
         builders: resolve::resolve_builders(client, opts, &plan.family, &lo.platform).await?,
@@ -122,7 +129,7 @@ async fn build_platform(
     let mopts = MarshalOptions { source_infos: vec![source_info(loaded)], allowed_caps: Some(caps.llb.clone()) };
     let def = lowered.state.marshal(&mopts).map_err(|e| errors::plain(e.to_string()))?.definition;
     let id = solve(client, def, opts).await?;
-    Ok((id, lowered.image_config))
+    Ok((id, lowered.image_config, base))
 }
 
 /// `Ref` for one platform, `Refs` + per-platform configs when multi-platform (§5).

@@ -1,6 +1,7 @@
 //! The BuildKit gateway frontend: a stdio gRPC client of BuildKit's `LLBBridge`. Nothing but
 //! gRPC goes to stdout; logs go to stderr (which lands in the daemon log, §1.1).
 
+mod attest;
 mod build;
 mod deps;
 mod errors;
