@@ -5,7 +5,9 @@ mod fleet;
 mod image;
 mod llb;
 mod load;
+mod oci;
 mod sbom;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +35,8 @@ enum Command {
     Graph(fleet::FleetArgs),
     /// Print the SBOM a `--sbom=true` build attaches (SPDX 2.3, or CycloneDX 1.5), offline.
     Sbom(sbom::SbomArgs),
+    /// Check an OCI layout per platform: SBOM packages = provenance HTTP materials = `.dist-info` dirs.
+    Verify(verify::VerifyArgs),
     /// Assemble the frontend's own OCI image (scratch + this static binary) as an OCI layout.
     Image(image::ImageArgs),
 }
@@ -51,6 +55,7 @@ pub fn main() -> i32 {
         Command::Bake(args) => fleet::bake(&args),
         Command::Graph(args) => fleet::graph(&args),
         Command::Sbom(args) => sbom::run(&args),
+        Command::Verify(args) => verify::run(&args),
     };
     match result {
         Ok(code) => code,
