@@ -32,6 +32,17 @@ pub fn requested(opts: &Options) -> bool {
     value.is_some_and(|v| !v.split(',').any(|f| f.trim().eq_ignore_ascii_case("disabled=true")))
 }
 
+/// The `--print=outline` row saying whether this build attaches an SBOM: the build-arg
+/// BuildKit also reads as an SBOM request, with value `attached` when one is requested.
+pub fn outline_arg(opts: &Options) -> (&'static str, &'static str, &'static str) {
+    let value = if requested(opts) { "attached" } else { "" };
+    (
+        "BUILDKIT_ATTEST_SBOM",
+        value,
+        "SBOM from the lockfiles (SPDX), attached when --sbom / --attest type=sbom asks for one",
+    )
+}
+
 /// Whether to attach SBOMs to this build: requested, and the daemon takes attestations from a
 /// frontend. Requested but unsupported gives a warning on the manifest's load step.
 pub async fn wanted(client: &mut Client, opts: &Options, caps: &Caps, loaded: &Loaded) -> bool {
@@ -116,6 +127,8 @@ mod tests {
         assert!(requested(&opts(&["attest:sbom=type=sbom,generator=localhost:5000/no-scanner:none"])));
         assert!(!requested(&opts(&["attest:sbom=type=sbom,disabled=true"])));
         assert!(requested(&opts(&["build-arg:BUILDKIT_ATTEST_SBOM=true"])));
+        assert_eq!(outline_arg(&opts(&["attest:sbom="])).1, "attached");
+        assert_eq!(outline_arg(&opts(&[])).1, "");
     }
 
     #[test]

@@ -126,7 +126,7 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
         txt.push_str(&format!("DESCRIPTION: {d}\n"));
     }
     txt.push_str(&format!("\n{:<20}{:<14}{}\n", "BUILD ARG", "VALUE", "DESCRIPTION"));
-    let list: Vec<Value> = args
+    let mut list: Vec<Value> = args
         .iter()
         .map(|(name, desc)| {
             let value = opts.build_args.get(*name).cloned().unwrap_or_default();
@@ -134,6 +134,9 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
             json!({ "name": name, "description": desc, "value": value })
         })
         .collect();
+    let (name, value, desc) = super::attest::outline_arg(opts);
+    txt.push_str(&format!("{name:<20}{value:<14}{desc}\n"));
+    list.push(json!({ "name": name, "description": desc, "value": value }));
     let mut v = json!({ "name": plan.name, "description": plan.description.clone().unwrap_or_default(),
         "args": list, "sources": [source_data(file)] });
     if let Some(id) = &plan.index_secret {
