@@ -32,14 +32,16 @@ pub fn requested(opts: &Options) -> bool {
     value.is_some_and(|v| !v.split(',').any(|f| f.trim().eq_ignore_ascii_case("disabled=true")))
 }
 
-/// The `--print=outline` row saying whether this build attaches an SBOM: the build-arg
-/// BuildKit also reads as an SBOM request, with value `attached` when one is requested.
-pub fn outline_arg(opts: &Options) -> (&'static str, &'static str, &'static str) {
-    let value = if requested(opts) { "attached" } else { "" };
+/// The `--print=outline` row about SBOMs: the build-arg BuildKit also reads as an SBOM request
+/// (`frontend/attestations/parse.go`), with its value, saying what a build attaches. An outline
+/// call cannot itself carry `--sbom`: BuildKit's SBOM processor runs on the subrequest's empty
+/// result too and resolves the generator (`solver/llbsolver/proc/sbom.go`).
+pub fn outline_arg(opts: &Options) -> (&'static str, String, &'static str) {
+    let value = opts.build_args.get("BUILDKIT_ATTEST_SBOM").cloned().unwrap_or_default();
     (
         "BUILDKIT_ATTEST_SBOM",
         value,
-        "SBOM from the lockfiles (SPDX), attached when --sbom / --attest type=sbom asks for one",
+        "set, or --sbom / --attest type=sbom: the frontend attaches an SPDX SBOM from the lockfiles (no scanner)",
     )
 }
 
@@ -127,7 +129,7 @@ mod tests {
         assert!(requested(&opts(&["attest:sbom=type=sbom,generator=localhost:5000/no-scanner:none"])));
         assert!(!requested(&opts(&["attest:sbom=type=sbom,disabled=true"])));
         assert!(requested(&opts(&["build-arg:BUILDKIT_ATTEST_SBOM=true"])));
-        assert_eq!(outline_arg(&opts(&["attest:sbom="])).1, "attached");
+        assert_eq!(outline_arg(&opts(&["build-arg:BUILDKIT_ATTEST_SBOM=true"])).1, "true");
         assert_eq!(outline_arg(&opts(&[])).1, "");
     }
 
