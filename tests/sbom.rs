@@ -114,7 +114,9 @@ fn spdx_python(doc: &Value) -> BTreeSet<(String, String, String, String)> {
         .into_iter()
         .flatten()
         .filter(|p| p["externalRefs"][0]["referenceLocator"].as_str().is_some_and(|r| r.starts_with("pkg:pypi/")))
-        .map(|p| (s(&p["name"]), s(&p["versionInfo"]), s(&p["checksums"][0]["checksumValue"]), s(&p["downloadLocation"])))
+        .map(|p| {
+            (s(&p["name"]), s(&p["versionInfo"]), s(&p["checksums"][0]["checksumValue"]), s(&p["downloadLocation"]))
+        })
         .collect()
 }
 
@@ -127,10 +129,9 @@ fn materials(prov: &Value) -> BTreeSet<(String, String)> {
 /// runs `fleet-frontend verify` on the layout.
 fn build_and_check(cmd: &mut Command, tmp: &TempDir, want: &BTreeSet<(String, String, String, String)>) {
     let tar = tmp.0.join("image.tar");
-    let r = run(cmd.args(["--attest", NO_SCANNER, "--provenance=mode=max", "-o"]).arg(format!(
-        "type=oci,dest={}",
-        tar.display()
-    )));
+    let r = run(cmd
+        .args(["--attest", NO_SCANNER, "--provenance=mode=max", "-o"])
+        .arg(format!("type=oci,dest={}", tar.display())));
     assert!(r.ok, "{}", r.text);
     assert!(!r.text.contains("syft") && !r.text.contains("no-scanner"), "a scanner was involved:\n{}", r.text);
     assert!(r.text.contains("write SBOM sbom.spdx.json"), "{}", r.text);
@@ -156,10 +157,7 @@ fn web_sbom_lists_the_lock_and_provenance_every_mirrored_wheel() {
     copy_tree(&root().join("examples/web"), &dir);
     let mirror = Mirror::start(&dir.join("uv.lock"));
     let url = format!("http://127.0.0.1:{}/", mirror.1);
-    let want = locked(&dir.join("uv.lock"))
-        .into_iter()
-        .map(|(n, v, h, f, _)| (n, v, h, format!("{url}{f}")))
-        .collect();
+    let want = locked(&dir.join("uv.lock")).into_iter().map(|(n, v, h, f, _)| (n, v, h, format!("{url}{f}"))).collect();
     let mut c = Command::new(&e.docker);
     c.args(["buildx", "build", "--progress=plain", "--network=none", "-f"]).arg(dir.join("fleet.toml"));
     c.args(["--target", "web", "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend)]);

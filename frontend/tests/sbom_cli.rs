@@ -77,10 +77,8 @@ fn source_date_epoch_and_base_digest_reach_the_document() {
 
 #[test]
 fn cyclonedx_lists_the_family_chain_of_a_fleet_service() {
-    let doc = json(&sbom(
-        &["images/fleet.toml", "--target", "UnifiedObservabilityCenter", "--format", "cyclonedx"],
-        None,
-    ));
+    let doc =
+        json(&sbom(&["images/fleet.toml", "--target", "UnifiedObservabilityCenter", "--format", "cyclonedx"], None));
     assert_eq!(doc["bomFormat"], "CycloneDX");
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let got: BTreeSet<_> = doc["components"]
@@ -93,7 +91,11 @@ fn cyclonedx_lists_the_family_chain_of_a_fleet_service() {
     let mut want = locked("images/fleet/locks/base-cpu-pydeps/uv.lock", Platform::LinuxAmd64);
     want.extend(locked("images/fleet/locks/family-web/uv.lock", Platform::LinuxAmd64));
     assert_eq!(got, want);
-    assert!(doc["components"].as_array().into_iter().flatten().any(|c| c["name"] == "gosu" && c["version"] == "1.14-1+b10"));
+    assert!(doc["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["name"] == "gosu" && c["version"] == "1.14-1+b10"));
 }
 
 #[test]

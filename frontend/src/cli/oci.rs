@@ -84,7 +84,8 @@ impl Layout {
                 attests.insert(target, digest);
             } else {
                 let p = &d["platform"];
-                let mut platform = format!("{}/{}", p["os"].as_str().unwrap_or("?"), p["architecture"].as_str().unwrap_or("?"));
+                let mut platform =
+                    format!("{}/{}", p["os"].as_str().unwrap_or("?"), p["architecture"].as_str().unwrap_or("?"));
                 if let Some(v) = p["variant"].as_str().filter(|v| !v.is_empty()) {
                     platform = format!("{platform}/{v}");
                 }
@@ -167,7 +168,12 @@ fn descriptors(v: &Value) -> Vec<(String, String)> {
     v.as_array()
         .into_iter()
         .flatten()
-        .map(|d| (d["digest"].as_str().unwrap_or_default().to_string(), d["mediaType"].as_str().unwrap_or_default().to_string()))
+        .map(|d| {
+            (
+                d["digest"].as_str().unwrap_or_default().to_string(),
+                d["mediaType"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 

@@ -77,7 +77,11 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<i32> {
     };
     let opts = LowerOptions {
         platform,
-        artifact_mirror: args.artifact_mirror.clone().filter(|m| !m.is_empty()).or_else(|| plan.artifact_mirror.clone()),
+        artifact_mirror: args
+            .artifact_mirror
+            .clone()
+            .filter(|m| !m.is_empty())
+            .or_else(|| plan.artifact_mirror.clone()),
         source_date_epoch: match args.source_date_epoch {
             Some(e) => Some(e),
             None => env_epoch()?,
@@ -93,7 +97,8 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<i32> {
     };
     let base = ResolvedImage::unresolved(base_ref);
     let format = if args.format == "cyclonedx" { Format::CycloneDx } else { Format::Spdx };
-    let input = sbom::Input { plan: &plan, deps: &deps, base: &base, opts: &opts, tool_version: env!("CARGO_PKG_VERSION") };
+    let input =
+        sbom::Input { plan: &plan, deps: &deps, base: &base, opts: &opts, tool_version: env!("CARGO_PKG_VERSION") };
     let mut out = std::io::stdout().lock();
     out.write_all(&sbom::render(&input, format))?;
     out.flush()?;

@@ -135,7 +135,11 @@ fn sbom_python(doc: &Value) -> Vec<(String, String, String, Option<String>)> {
         .into_iter()
         .flatten()
         .filter(|p| {
-            p["externalRefs"].as_array().into_iter().flatten().any(|r| s(&r["referenceLocator"]).starts_with("pkg:pypi/"))
+            p["externalRefs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| s(&r["referenceLocator"]).starts_with("pkg:pypi/"))
         })
         .map(|p| {
             let sha = p["checksums"]
@@ -216,7 +220,8 @@ fn dist_infos(layout: &Layout, img: &PlatformImage) -> anyhow::Result<BTreeSet<(
             Ok(())
         })?;
         present.retain(|d| {
-            !removed.iter().any(|r| d == r || d.starts_with(&format!("{r}/"))) && !opaque.iter().any(|o| d.starts_with(o))
+            !removed.iter().any(|r| d == r || d.starts_with(&format!("{r}/")))
+                && !opaque.iter().any(|o| d.starts_with(o))
         });
         present.extend(added);
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
-    Attestation, AttestationKind, Attestations, Ref, Result as BkResult, WarnRequest,
+    Attestation, AttestationKind, Ref, Result as BkResult, WarnRequest,
 };
 use llb_graphs::llb::{FileAction, OpMeta, State};
 use llb_graphs::lower::{LockedDeps, LowerOptions, ResolvedImage};
@@ -109,7 +109,7 @@ fn attestation(ref_id: String) -> Attestation {
 /// single- and multi-platform results alike (`exporter/containerimage/writer.go`).
 pub fn attach(res: &mut BkResult, atts: Vec<(String, Attestation)>) {
     for (platform, att) in atts {
-        res.attestations.entry(platform).or_insert_with(Attestations::default).attestation.push(att);
+        res.attestations.entry(platform).or_default().attestation.push(att);
     }
 }
 

@@ -126,7 +126,13 @@ pub fn bom(input: &Input<'_>) -> Bom {
     let plan = input.plan;
     let mirror = input.opts.artifact_mirror.as_deref();
     let python_of = |prefix: &str| -> Vec<PyPackage> {
-        input.deps.iter().filter(|d| d.prefix == prefix).flat_map(|d| d.selected.iter()).map(|s| py(s, mirror)).collect()
+        input
+            .deps
+            .iter()
+            .filter(|d| d.prefix == prefix)
+            .flat_map(|d| d.selected.iter())
+            .map(|s| py(s, mirror))
+            .collect()
     };
     let lock_of = |prefix: &str| input.deps.iter().find(|d| d.prefix == prefix).map(|d| d.path.clone());
     let mut layers: Vec<Layer> = plan

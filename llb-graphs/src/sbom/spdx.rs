@@ -45,8 +45,11 @@ pub fn spdx_json(bom: &Bom) -> Vec<u8> {
         "relationships": rels,
     });
     let hash = sha256_hex(&to_bytes(&doc));
-    doc["documentNamespace"] =
-        json!(format!("https://fleet-frontend.invalid/spdx/{}/{}/{hash}", id_part(&bom.target), id_part(&bom.platform)));
+    doc["documentNamespace"] = json!(format!(
+        "https://fleet-frontend.invalid/spdx/{}/{}/{hash}",
+        id_part(&bom.target),
+        id_part(&bom.platform)
+    ));
     to_bytes(&doc)
 }
 

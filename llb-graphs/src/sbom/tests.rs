@@ -120,7 +120,8 @@ fn same_inputs_same_bytes_and_the_namespace_follows_the_content() {
     let (p, deps) = web_deps(&Platform::linux_amd64());
     let base = pinned(&p);
     let opts = LowerOptions { source_date_epoch: Some(1_700_000_000), ..Default::default() };
-    let one = |o: &LowerOptions, f| render(&Input { plan: &p, deps: &deps, base: &base, opts: o, tool_version: "1" }, f);
+    let one =
+        |o: &LowerOptions, f| render(&Input { plan: &p, deps: &deps, base: &base, opts: o, tool_version: "1" }, f);
     assert_eq!(one(&opts, Format::Spdx), one(&opts, Format::Spdx));
     assert_eq!(one(&opts, Format::CycloneDx), one(&opts, Format::CycloneDx));
     let ns = |b: Vec<u8>| serde_json::from_slice::<Value>(&b).expect("json")["documentNamespace"].clone();
@@ -138,7 +139,8 @@ fn family_chain_puts_each_package_in_its_layer_with_apt_pins() {
     assert_eq!(spdx_python(&doc), expected(&deps, None));
     let rels = doc["relationships"].as_array().expect("relationships");
     let contains = |a: &str, b: &str| {
-        rels.iter().any(|r| r["spdxElementId"] == a && r["relationshipType"] == "CONTAINS" && r["relatedSpdxElement"] == b)
+        rels.iter()
+            .any(|r| r["spdxElementId"] == a && r["relationshipType"] == "CONTAINS" && r["relatedSpdxElement"] == b)
     };
     let id_of = |name: &str, layer_prefix: &str| -> Option<String> {
         doc["packages"].as_array()?.iter().find_map(|p| {
@@ -176,8 +178,11 @@ fn cyclonedx_has_the_same_packages() {
             (s(&c["name"]), s(&c["version"]), s(&c["hashes"][0]["content"]))
         })
         .collect();
-    let want: BTreeSet<_> =
-        deps.iter().flat_map(|d| &d.selected).map(|s| (s.name.clone(), s.version.clone(), s.artifact.sha256.clone())).collect();
+    let want: BTreeSet<_> = deps
+        .iter()
+        .flat_map(|d| &d.selected)
+        .map(|s| (s.name.clone(), s.version.clone(), s.artifact.sha256.clone()))
+        .collect();
     assert_eq!(got, want);
     let serial = doc["serialNumber"].as_str().unwrap_or_default();
     assert!(serial.starts_with("urn:uuid:") && serial.len() == 45, "{serial}");
