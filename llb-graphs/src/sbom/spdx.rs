@@ -116,7 +116,10 @@ fn python_package(py: &PyPackage, id: &str, layer: &Layer) -> Value {
         p["checksums"] = json!([{ "algorithm": "SHA256", "checksumValue": h }]);
     }
     p["externalRefs"] = json!([purl_ref(&pypi_purl(&py.name, &py.version))]);
-    let mut comment = format!("{} installed under {}", py.kind, layer.prefix);
+    let mut comment = match py.kind {
+        "sdist" => format!("built from this sdist in a builder step, installed under {}", layer.prefix),
+        kind => format!("{kind} installed under {}", layer.prefix),
+    };
     if let Some(u) = &py.locked_url {
         comment.push_str(&format!("; locked URL {u}"));
     }

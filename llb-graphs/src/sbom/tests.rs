@@ -207,3 +207,25 @@ fn purls_and_times_follow_their_specs() {
     assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
 }
+
+/// What `pyspdxtools -i` (spdx-tools 0.8.5) checks first, offline: SPDX ids unique and of the
+/// allowed characters, every relationship between elements that exist.
+#[test]
+fn spdx_ids_are_unique_valid_and_every_relationship_resolves() {
+    let (p, deps) = fleet_deps("family-web");
+    let doc = render_spdx(&p, &deps, &pinned(&p), &LowerOptions::default());
+    let ids: Vec<&str> =
+        doc["packages"].as_array().into_iter().flatten().filter_map(|p| p["SPDXID"].as_str()).collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate SPDXID");
+    for id in &ids {
+        let rest = id.strip_prefix("SPDXRef-").expect("SPDXRef- prefix");
+        assert!(rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'), "{id}");
+    }
+    for r in doc["relationships"].as_array().into_iter().flatten() {
+        for end in ["spdxElementId", "relatedSpdxElement"] {
+            let id = r[end].as_str().unwrap_or_default();
+            assert!(id == "SPDXRef-DOCUMENT" || unique.contains(id), "dangling {id}");
+        }
+    }
+}
