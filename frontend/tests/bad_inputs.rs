@@ -416,6 +416,10 @@ cases! {
     rule_missing_health_port: "rule-missing-health-port";
     rule_missing_health_port_no_ports: "rule-missing-health-port-no-ports";
     rule_no_matching_artifact: "rule-no-matching-artifact";
+    lock_unknown_extra: "lock-unknown-extra";
+    lock_extras_on_requirements: "lock-extras-on-requirements";
+    lock_reached_git_package: "lock-reached-git-package";
+    lock_selection_without_lock: "lock-selection-without-lock";
     rule_non_fleet_user: "rule-non-fleet-user";
     rule_non_fleet_user_name: "rule-non-fleet-user-name";
     rule_root_user: "rule-root-user";

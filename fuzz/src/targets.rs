@@ -135,7 +135,7 @@ pub fn lockfile(data: &[u8]) {
         assert!(p.span.start <= file.text.len());
     }
     let env = lock::TargetEnv { python: (3, 11), platform: lock::Platform::LinuxAmd64, libc: lock::Libc::Glibc(2, 36) };
-    if let Err(d) = lock::select(&parsed, &file, &env) {
+    if let Err(d) = lock::select(&parsed, &file, &env, &lock::Selection::default()) {
         assert_located(&file, &d);
     }
 }

@@ -5,10 +5,11 @@
 //! typo cannot silently evaluate to false. Evaluation is three-valued: the target fixes Python
 //! only to `major.minor`, so `python_full_version` comparisons that depend on the patch level
 //! (`python_full_version >= '3.11.4'` for a 3.11 target) come out [`Truth::Unknown`], and the
-//! caller fails closed. `extra` evaluates as the empty string, as pip does when installing a
-//! lockfile whose extras were already resolved.
+//! caller fails closed. `extra`, `extras` and `dependency_groups` are sets of selected names
+//! (see [`super::extras::Sets`]): empty unless a lock walk passes the manifest's selection.
 
 use super::env::TargetEnv;
+use super::extras::Sets;
 use super::version::{matches, parse_specifiers, Op, SpecifierError, Version};
 
 /// A parse or evaluation error; `offset` is a byte offset into the marker text.
@@ -35,6 +36,9 @@ pub const VARIABLES: &[&str] = &[
     "implementation_name",
     "platform_python_implementation",
     "extra",
+    // PEP 751 §"Marker variables": sets, only used with `in` / `not in`.
+    "extras",
+    "dependency_groups",
 ];
 
 /// Three-valued result of evaluating a marker.
@@ -272,6 +276,11 @@ pub fn evaluate(text: &str, env: &TargetEnv) -> Result<Truth, MarkerError> {
     parse(text)?.eval(env)
 }
 
+/// Parses and evaluates `text` for `env` with the selected extras and groups `sets`.
+pub fn evaluate_with(text: &str, env: &TargetEnv, sets: &Sets) -> Result<Truth, MarkerError> {
+    parse(text)?.eval_with(env, sets)
+}
+
 /// A resolved operand: a fixed string, or the target's `major.minor.*` full Python version.
 enum Value {
     Fixed(String),
@@ -309,12 +318,20 @@ fn full_python_samples(env: &TargetEnv, other: &str) -> Vec<String> {
 }
 
 impl Marker {
-    /// Evaluates the marker for `env`.
+    /// Evaluates the marker for `env`, with no extra or group selected.
     pub fn eval(&self, env: &TargetEnv) -> Result<Truth, MarkerError> {
+        self.eval_with(env, &Sets::default())
+    }
+
+    /// Evaluates the marker for `env`; `extra`/`extras`/`dependency_groups` test `sets`.
+    pub fn eval_with(&self, env: &TargetEnv, sets: &Sets) -> Result<Truth, MarkerError> {
         match self {
-            Marker::And(a, b) => Ok(a.eval(env)?.and(b.eval(env)?)),
-            Marker::Or(a, b) => Ok(a.eval(env)?.or(b.eval(env)?)),
+            Marker::And(a, b) => Ok(a.eval_with(env, sets)?.and(b.eval_with(env, sets)?)),
+            Marker::Or(a, b) => Ok(a.eval_with(env, sets)?.or(b.eval_with(env, sets)?)),
             Marker::Compare { lhs, op, rhs, offset } => {
+                if let Some(truth) = sets.compare(lhs, *op, rhs, *offset) {
+                    return truth;
+                }
                 let (l, r) = (resolve(lhs, env), resolve(rhs, env));
                 let results: Vec<bool> = match (l, r) {
                     (Value::Fixed(l), Value::Fixed(r)) => vec![compare(&l, *op, &r, *offset)?],

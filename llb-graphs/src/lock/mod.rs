@@ -13,21 +13,25 @@
 
 mod common;
 mod env;
+pub mod extras;
 pub mod markers;
 mod pylock;
 mod requirements;
 mod select;
+mod selection;
 pub mod tags;
-mod uvlock;
+pub mod uvlock;
+mod uvwalk;
 pub mod version;
 
 use std::ops::Range;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
-pub use common::normalize_name;
+pub use common::{is_valid_name, normalize_name};
 pub use env::{Libc, Platform, PlatformError, TargetEnv};
 pub use select::{select, Selected};
+pub use selection::{check_selection, Selection, SelectionKey, SelectionProblem};
 pub use tags::{compatible_tags, Tag, WheelName};
 
 /// The lockfile formats understood here.
@@ -85,6 +89,15 @@ pub struct LockFile {
     pub requires_python: Option<Located>,
     /// PEP 751 `environments`: if present, the target must satisfy one of them.
     pub environments: Vec<Located>,
+    /// PEP 751 top-level `extras` (normalised): the extras a selection may name.
+    pub extras: Vec<String>,
+    /// PEP 751 `dependency-groups` (normalised).
+    pub groups: Vec<String>,
+    /// PEP 751 `default-groups` (normalised): installed when the manifest names no `groups`.
+    pub default_groups: Vec<String>,
+    /// uv.lock only: the dependency graph [`select`] walks; `packages` then lists the
+    /// registry packages whose entries are well-formed, for inspection only.
+    pub graph: Option<Box<uvlock::UvGraph>>,
 }
 
 /// One pinned package.

@@ -4,7 +4,11 @@
 //! top-level `requires-python` and `environments`, and `[[packages]]` with `name`, `version`,
 //! `marker`, `requires-python`, `index`, `sdist` and `wheels`, each file with a `url` and a
 //! `hashes.sha256`. Fail closed on `vcs`, `directory` and `archive` sources and on files that
-//! only have a local `path`: none of them is a hash-pinned index artifact. Unknown keys
+//! only have a local `path`: none of them is a hash-pinned index artifact, except the
+//! project's own `directory = { path = "." }` entry (uv export writes it, editable), which is
+//! skipped like the uv.lock project: it is the code being built. Top-level `extras`,
+//! `dependency-groups` and `default-groups` are kept for the selection; package markers may
+//! test them (`'gpu' in extras`, see [`super::extras`]). Unknown keys
 //! (`created-by`, `tool`, `attestation-identities`, `upload-time`, ...) are ignored, as the
 //! spec lets tools add them.
 
@@ -29,6 +33,12 @@ struct Raw {
     lock_version: Option<Spanned<String>>,
     requires_python: Option<Spanned<String>>,
     environments: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    extras: Vec<String>,
+    #[serde(default)]
+    dependency_groups: Vec<String>,
+    #[serde(default)]
+    default_groups: Vec<String>,
     #[serde(default)]
     packages: Vec<RawPackage>,
 }
@@ -71,6 +81,10 @@ pub fn parse(file: &SourceFile) -> Result<LockFile, Diagnostics> {
         find_links: Vec::new(),
         requires_python: raw.requires_python.map(located),
         environments: raw.environments.unwrap_or_default().into_iter().map(located).collect(),
+        extras: raw.extras.iter().map(|e| normalize_name(e)).collect(),
+        groups: raw.dependency_groups.iter().map(|g| normalize_name(g)).collect(),
+        default_groups: raw.default_groups.iter().map(|g| normalize_name(g)).collect(),
+        graph: None,
     };
     if let Some(rp) = &lock.requires_python {
         errors.extend(check_requires_python(file, &rp.span, &rp.text));
@@ -79,6 +93,9 @@ pub fn parse(file: &SourceFile) -> Result<LockFile, Diagnostics> {
         errors.extend(check_marker(file, &env.span, &env.text));
     }
     for p in raw.packages {
+        if is_project(&p) {
+            continue;
+        }
         if let Some(index) = &p.index {
             push_unique(&mut lock.index_urls, index);
         }
@@ -88,6 +105,12 @@ pub fn parse(file: &SourceFile) -> Result<LockFile, Diagnostics> {
         }
     }
     finish(lock, errors)
+}
+
+/// The project's own entry: `directory = { path = "." }` (PEP 751 `packages.directory`).
+fn is_project(p: &RawPackage) -> bool {
+    let path = p.directory.as_ref().and_then(|d| d.get_ref().get("path")).and_then(toml::Value::as_str);
+    matches!(path, Some("." | "./" | ""))
 }
 
 fn located(s: Spanned<String>) -> Located {

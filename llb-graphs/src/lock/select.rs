@@ -1,5 +1,7 @@
 //! Artifact selection: for one [`TargetEnv`], exactly one artifact per package whose marker
-//! holds.
+//! holds (requirements, pylock.toml) or that the dependency walk reaches (uv.lock, see
+//! [`super::uvwalk`]). A lock-level `requires-python` or `environments` that excludes the
+//! target is the only error reported: nothing else of the lock matters then.
 //!
 //! Rules, in order: the best-ranked compatible wheel (rank = position in
 //! [`super::tags::compatible_tags`], the order pip prefers); ties go to the higher build tag
@@ -13,9 +15,11 @@ use std::ops::Range;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
+use super::extras::Sets;
 use super::markers::{self, Truth};
 use super::tags::TagRanks;
-use super::{finish, Artifact, ArtifactKind, Located, LockFile, LockedPackage, TargetEnv};
+use super::uvlock::{SourceKind, UvGraph};
+use super::{finish, normalize_name, Artifact, ArtifactKind, Located, LockFile, LockedPackage, Selection, TargetEnv};
 
 /// The artifact chosen for one package.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,18 +36,31 @@ pub struct Selected {
     pub span: Range<usize>,
 }
 
-/// Selects one artifact per applicable package of `lock` for `env`, sorted by name.
-pub fn select(lock: &LockFile, file: &SourceFile, env: &TargetEnv) -> Result<Vec<Selected>, Diagnostics> {
-    let mut errors = Vec::new();
-    if let Some(rp) = &lock.requires_python {
-        errors.extend(python_check(file, rp, env, "the lockfile"));
+/// Selects one artifact per applicable package of `lock` for `env` and the manifest's
+/// selection `sel` (already checked by [`super::check_selection`]), sorted by name.
+pub fn select(
+    lock: &LockFile,
+    file: &SourceFile,
+    env: &TargetEnv,
+    sel: &Selection,
+) -> Result<Vec<Selected>, Diagnostics> {
+    if let Some(d) = lock.requires_python.as_ref().and_then(|rp| python_check(file, rp, env, "the lockfile")) {
+        return Err(d.into());
     }
-    errors.extend(environments_check(lock, file, env));
+    if let Some(d) = environments_check(lock, file, env) {
+        return Err(d.into());
+    }
+    let mut errors = Vec::new();
+    let candidates: Vec<(&LockedPackage, Option<String>)> = match &lock.graph {
+        Some(g) => reached(g, file, env, sel, &mut errors),
+        None => lock.packages.iter().map(|p| (p, None)).collect(),
+    };
+    let sets = pylock_sets(lock, sel);
     let ranks = TagRanks::new(env);
     let mut chosen: Vec<Selected> = Vec::new();
     let mut first_line: BTreeMap<&str, usize> = BTreeMap::new();
-    for pkg in &lock.packages {
-        match applies(pkg, file, env) {
+    for (pkg, path) in candidates {
+        match applies(pkg, file, env, &sets) {
             Ok(true) => {}
             Ok(false) => continue,
             Err(d) => {
@@ -64,19 +81,63 @@ pub fn select(lock: &LockFile, file: &SourceFile, env: &TargetEnv) -> Result<Vec
                 artifact,
                 span: pkg.span.clone(),
             }),
-            None => errors.push(no_fit(pkg, file, env)),
+            None => errors.push(no_fit(pkg, file, env, path.as_deref())),
         }
     }
     chosen.sort_by(|a, b| a.name.cmp(&b.name));
     finish(chosen, errors)
 }
 
+/// The registry packages the uv.lock walk reaches, with their paths; a reached package that
+/// is not installable from an index is an error at its `source`.
+fn reached<'a>(
+    g: &'a UvGraph,
+    file: &SourceFile,
+    env: &TargetEnv,
+    sel: &Selection,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<(&'a LockedPackage, Option<String>)> {
+    let walked = match super::uvwalk::walk(g, file, env, sel) {
+        Ok(w) => w,
+        Err(mut e) => {
+            errors.append(&mut e);
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for r in walked {
+        match (&r.node.kind, &r.node.package) {
+            (SourceKind::Project | SourceKind::Member, _) => {}
+            (SourceKind::Other(kind), _) => {
+                let msg =
+                    format!("package `{}` ({}) for {env}: `{kind}` sources are not supported", r.node.name, r.path);
+                let help = "install only packages from an index; only the project and workspace members may be editable or virtual";
+                let d = Diagnostic::error(file, r.node.source_span.clone(), msg).with_help(help);
+                errors.push(d.rule(&crate::rules::INVALID_LOCK));
+            }
+            (SourceKind::Registry, Ok(p)) => out.push((p, Some(r.path))),
+            (SourceKind::Registry, Err(e)) => errors.extend(e.iter().cloned()),
+        }
+    }
+    out
+}
+
+/// PEP 751 marker sets: the selected extras, and the selected groups or `default-groups`.
+fn pylock_sets(lock: &LockFile, sel: &Selection) -> Sets {
+    let extras: std::collections::BTreeSet<String> = sel.extras.iter().map(|e| normalize_name(e)).collect();
+    let groups = match &sel.groups {
+        Some(g) => g.iter().map(|g| normalize_name(g)).collect(),
+        None => lock.default_groups.iter().cloned().collect(),
+    };
+    Sets { extra: extras.clone(), extras, groups }
+}
+
 /// Does `pkg` apply to `env`? Errors when its marker or `requires-python` cannot be decided
 /// or when it applies but excludes the target's Python.
-fn applies(pkg: &LockedPackage, file: &SourceFile, env: &TargetEnv) -> Result<bool, Diagnostic> {
+fn applies(pkg: &LockedPackage, file: &SourceFile, env: &TargetEnv, sets: &Sets) -> Result<bool, Diagnostic> {
     let err = |msg: String| Diagnostic::error(file, pkg.span.clone(), msg);
     if let Some(m) = &pkg.marker {
-        match markers::evaluate(m, env) {
+        match markers::evaluate_with(m, env, sets) {
             Ok(Truth::True) => {}
             Ok(Truth::False) => return Ok(false),
             Ok(Truth::Unknown) => {
@@ -148,7 +209,7 @@ fn pick(pkg: &LockedPackage, ranks: &TagRanks) -> Option<Artifact> {
 }
 
 /// "No artifact fits" at the package, listing the wheel tags that were available.
-fn no_fit(pkg: &LockedPackage, file: &SourceFile, env: &TargetEnv) -> Diagnostic {
+fn no_fit(pkg: &LockedPackage, file: &SourceFile, env: &TargetEnv, path: Option<&str>) -> Diagnostic {
     let mut tags: Vec<String> = pkg
         .artifacts
         .iter()
@@ -160,6 +221,7 @@ fn no_fit(pkg: &LockedPackage, file: &SourceFile, env: &TargetEnv) -> Diagnostic
     tags.sort();
     tags.dedup();
     let available = if tags.is_empty() { "none".to_string() } else { tags.join(", ") };
-    let msg = format!("package `{}` {}: no wheel fits {env} and there is no sdist", pkg.name, pkg.version);
+    let via = path.map_or(String::new(), |p| format!(" ({p})"));
+    let msg = format!("package `{}` {}{via}: no wheel fits {env} and there is no sdist", pkg.name, pkg.version);
     Diagnostic::error(file, pkg.span.clone(), msg).with_help(format!("available wheel tags: {available}"))
 }

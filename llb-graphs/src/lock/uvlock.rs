@@ -1,17 +1,12 @@
-//! uv's `uv.lock` (format `version = 1`, as documented at docs.astral.sh/uv "Lockfile").
+//! uv's `uv.lock` (format `version = 1`, docs.astral.sh/uv "Lockfile"), parsed into a
+//! dependency graph ([`UvGraph`]) that [`super::uvwalk`] walks from the project.
 //!
-//! Accepted: `[[package]]` entries with `source = { registry = ".." }` and `sdist`/`wheels`
-//! carrying `hash = "sha256:.."`. The project itself and other virtual workspace members
-//! (`source = { editable = "." }`, `source = { virtual = ".." }`) are skipped: they are the
-//! code being built, not dependencies. Every other source (`git`, `path`, `directory`, `url`,
-//! editable members elsewhere) fails closed.
-//!
-//! Markers: a package's `resolution-markers` (the forks it was resolved in) become its marker,
-//! so a target gets the version of its own fork. Markers on dependency edges are ignored for
-//! now: every registry package is a candidate, so a `sys_platform == 'win32'` dependency with
-//! only a pure wheel is still selected on Linux (harmless), and one with only Windows wheels
-//! makes `select` fail (loudly). `uv export` propagates edge markers; prefer its output when
-//! that matters.
+//! Every `[[package]]` becomes a [`Node`] with its `dependencies`, `optional-dependencies`
+//! (extras) and `dev-dependencies` (dependency groups) edges. Checks of the package itself
+//! (its source kind, file URLs, hashes) are kept on the node and reported only if the walk
+//! reaches it: uv itself never touches an unreached package, so a `git` package used only by
+//! a dev group must not refuse a production lock. Structure errors (TOML, `version`,
+//! `requires-python`) are reported at once.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -22,8 +17,8 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
 use super::common::{
-    artifact, check_marker, check_requires_python, is_valid_name, normalize_name, push_unique, sha256_problem,
-    toml_error, unhashed, FileEntry,
+    artifact, check_requires_python, is_valid_name, normalize_name, push_unique, sha256_problem, toml_error, unhashed,
+    FileEntry,
 };
 use super::{finish, Located, LockFile, LockKind, LockedPackage};
 
@@ -33,8 +28,16 @@ use super::{finish, Located, LockFile, LockKind, LockedPackage};
 struct Raw {
     version: Option<Spanned<i64>>,
     requires_python: Option<Spanned<String>>,
+    manifest: Option<RawManifest>,
     #[serde(default, rename = "package")]
     packages: Vec<RawPackage>,
+}
+
+/// `[manifest]`: the workspace members (absent for a single-project workspace).
+#[derive(Deserialize)]
+struct RawManifest {
+    #[serde(default)]
+    members: Vec<String>,
 }
 
 /// One `[[package]]` entry.
@@ -44,10 +47,37 @@ struct RawPackage {
     name: Spanned<String>,
     version: Option<Spanned<String>>,
     source: Option<Spanned<BTreeMap<String, toml::Value>>>,
-    resolution_markers: Option<Vec<Spanned<String>>>,
     sdist: Option<Spanned<RawFile>>,
     #[serde(default)]
     wheels: Vec<Spanned<RawFile>>,
+    #[serde(default)]
+    dependencies: Vec<Spanned<RawDep>>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, Vec<Spanned<RawDep>>>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, Vec<Spanned<RawDep>>>,
+    metadata: Option<RawMetadata>,
+}
+
+/// An edge: `{ name = "torch", version = "2.5.1", source = {..}, marker = "..", extra = [..] }`.
+#[derive(Deserialize)]
+struct RawDep {
+    name: Spanned<String>,
+    version: Option<String>,
+    source: Option<BTreeMap<String, toml::Value>>,
+    marker: Option<Spanned<String>>,
+    #[serde(default)]
+    extra: Vec<String>,
+}
+
+/// `[package.metadata]`: declared extras and groups, including empty ones.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawMetadata {
+    #[serde(default)]
+    provides_extras: Vec<String>,
+    #[serde(default)]
+    requires_dev: BTreeMap<String, toml::Value>,
 }
 
 /// `sdist = { .. }` / an element of `wheels`.
@@ -57,6 +87,74 @@ struct RawFile {
     path: Option<Spanned<String>>,
     hash: Option<Spanned<String>>,
     size: Option<u64>,
+}
+
+/// A uv.lock as a graph: nodes in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UvGraph {
+    /// Every `[[package]]`.
+    pub nodes: Vec<Node>,
+    /// `[manifest] members`, normalised: workspace members, which are source code.
+    pub members: Vec<String>,
+}
+
+/// Where a package comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// `registry = ".."`: installable from its locked files.
+    Registry,
+    /// `editable = "."` / `virtual = "."`: the project being built.
+    Project,
+    /// A workspace member elsewhere (named in `[manifest] members`).
+    Member,
+    /// `git`, `path`, `directory`, `url`, an editable outside the workspace: refused if reached.
+    Other(String),
+}
+
+/// One `[[package]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// PEP 503-normalised name.
+    pub name: String,
+    /// `version`, if any (virtual members may have none).
+    pub version: Option<String>,
+    /// The `source` table as `key=value` pairs, for matching edges that name it.
+    pub source: String,
+    /// Kind of source.
+    pub kind: SourceKind,
+    /// Span of the `source` value (or of the name if there is none).
+    pub source_span: Range<usize>,
+    /// Span of the `name` value.
+    pub span: Range<usize>,
+    /// `dependencies`.
+    pub deps: Vec<Edge>,
+    /// `optional-dependencies`, by normalised extra name.
+    pub extras: BTreeMap<String, Vec<Edge>>,
+    /// `dev-dependencies`, by normalised group name.
+    pub groups: BTreeMap<String, Vec<Edge>>,
+    /// Declared extras (`metadata.provides-extras` and `optional-dependencies` keys), sorted.
+    pub known_extras: Vec<String>,
+    /// Declared groups (`metadata.requires-dev` and `dev-dependencies` keys), sorted.
+    pub known_groups: Vec<String>,
+    /// The checked registry package, or why it cannot be installed (reported if reached).
+    pub package: Result<LockedPackage, Vec<Diagnostic>>,
+}
+
+/// One dependency edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// Normalised target name.
+    pub name: String,
+    /// Target version, when the lock has several.
+    pub version: Option<String>,
+    /// Target `source` as `key=value` pairs, when versions do not disambiguate.
+    pub source: Option<String>,
+    /// PEP 508 marker with its span.
+    pub marker: Option<Located>,
+    /// Extras of the target this edge activates (`pkg[extra]`), normalised.
+    pub extras: Vec<String>,
+    /// Span of the edge's `name`.
+    pub span: Range<usize>,
 }
 
 /// Parses a `uv.lock`.
@@ -75,107 +173,148 @@ pub fn parse(file: &SourceFile) -> Result<LockFile, Diagnostics> {
     if let Some(rp) = &requires_python {
         errors.extend(check_requires_python(file, &rp.span, &rp.text));
     }
-    let mut lock = LockFile {
+    let members: Vec<String> =
+        raw.manifest.map(|m| m.members.iter().map(|n| normalize_name(n)).collect()).unwrap_or_default();
+    let mut index_urls = Vec::new();
+    let mut nodes = Vec::new();
+    for p in raw.packages {
+        match node(file, p, &members, &mut index_urls) {
+            Ok(n) => nodes.push(n),
+            Err(d) => errors.push(d),
+        }
+    }
+    let packages = nodes.iter().filter_map(|n| n.package.as_ref().ok().cloned()).collect();
+    let lock = LockFile {
         kind: LockKind::UvLock,
-        packages: Vec::new(),
-        index_urls: Vec::new(),
+        packages,
+        index_urls,
         find_links: Vec::new(),
         requires_python,
         environments: Vec::new(),
+        extras: Vec::new(),
+        groups: Vec::new(),
+        default_groups: Vec::new(),
+        graph: Some(Box::new(UvGraph { nodes, members })),
     };
-    for p in raw.packages {
-        match package(file, p, &mut lock.index_urls) {
-            Ok(Some(pkg)) => lock.packages.push(pkg),
-            Ok(None) => {}
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
     finish(lock, errors)
 }
 
-/// What a `source` table says.
-enum Source {
-    Registry(String),
-    /// The project or a virtual member: skip.
-    Project,
-}
-
-fn source(file: &SourceFile, name: &str, p: &RawPackage) -> Result<Source, Diagnostic> {
-    let Some(src) = &p.source else {
-        return Err(Diagnostic::error(file, p.name.span(), format!("package `{name}` has no `source`")));
+/// One node; `Err` only for a name that cannot be a package (edges could not refer to it).
+fn node(file: &SourceFile, p: RawPackage, members: &[String], indexes: &mut Vec<String>) -> Result<Node, Diagnostic> {
+    let raw_name = p.name.get_ref().clone();
+    if !is_valid_name(&raw_name) {
+        return Err(Diagnostic::error(file, p.name.span(), format!("`{raw_name}` is not a valid package name")));
+    }
+    let name = normalize_name(&raw_name);
+    let (kind, source, source_span) = match &p.source {
+        Some(s) => (source_kind(s.get_ref(), &name, members), canonical(s.get_ref()), s.span()),
+        None => (SourceKind::Other("missing".into()), String::new(), p.name.span()),
     };
-    let table = src.get_ref();
-    let str_of = |k: &str| table.get(k).and_then(toml::Value::as_str);
-    if let Some(r) = str_of("registry") {
-        return Ok(Source::Registry(r.to_string()));
+    if let (SourceKind::Registry, Some(r)) = (&kind, p.source.as_ref().and_then(|s| s.get_ref().get("registry"))) {
+        push_unique(indexes, r.as_str().unwrap_or_default());
     }
-    if str_of("editable") == Some(".") || table.contains_key("virtual") {
-        return Ok(Source::Project);
-    }
-    let kind = table.keys().next().map_or("empty", String::as_str);
-    Err(Diagnostic::error(file, src.span(), format!("package `{name}`: `{kind}` sources are not supported"))
-        .with_help("lock only packages from an index; only the project itself may be editable or virtual"))
+    let edges = |deps: Vec<Spanned<RawDep>>| deps.into_iter().map(edge).collect::<Vec<_>>();
+    let table = |m: BTreeMap<String, Vec<Spanned<RawDep>>>| -> BTreeMap<String, Vec<Edge>> {
+        m.into_iter().map(|(k, v)| (normalize_name(&k), edges(v))).collect()
+    };
+    let extras = table(p.optional_dependencies);
+    let groups = table(p.dev_dependencies);
+    let (provided, requires_dev) =
+        p.metadata.map_or((vec![], vec![]), |m| (m.provides_extras, m.requires_dev.into_keys().collect()));
+    let known = |declared: Vec<String>, keys: &BTreeMap<String, Vec<Edge>>| {
+        let mut v: Vec<String> = declared.iter().map(|e| normalize_name(e)).chain(keys.keys().cloned()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let package = match &kind {
+        SourceKind::Registry => package(file, &name, p.version.as_ref(), &p.name, p.sdist.as_ref(), &p.wheels),
+        _ => Err(Vec::new()),
+    };
+    Ok(Node {
+        version: p.version.map(Spanned::into_inner),
+        source,
+        kind,
+        source_span,
+        span: p.name.span(),
+        deps: edges(p.dependencies),
+        known_extras: known(provided, &extras),
+        known_groups: known(requires_dev, &groups),
+        extras,
+        groups,
+        package,
+        name,
+    })
 }
 
-/// Validates one package; `Ok(None)` for the project itself.
+fn source_kind(table: &BTreeMap<String, toml::Value>, name: &str, members: &[String]) -> SourceKind {
+    let str_of = |k: &str| table.get(k).and_then(toml::Value::as_str);
+    if str_of("registry").is_some() {
+        SourceKind::Registry
+    } else if str_of("editable") == Some(".") || str_of("virtual") == Some(".") {
+        SourceKind::Project
+    } else if members.iter().any(|m| m == name) && (str_of("editable").is_some() || str_of("virtual").is_some()) {
+        SourceKind::Member
+    } else {
+        SourceKind::Other(table.keys().next().map_or("empty", String::as_str).to_string())
+    }
+}
+
+/// `key=value` pairs of a `source` table, sorted by key (BTreeMap order).
+fn canonical(table: &BTreeMap<String, toml::Value>) -> String {
+    let parts: Vec<String> = table.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.join(",")
+}
+
+fn edge(d: Spanned<RawDep>) -> Edge {
+    let d = d.into_inner();
+    Edge {
+        name: normalize_name(d.name.get_ref()),
+        version: d.version,
+        source: d.source.as_ref().map(canonical),
+        marker: d.marker.map(|m| Located { span: m.span(), text: m.into_inner() }),
+        extras: d.extra.iter().map(|e| normalize_name(e)).collect(),
+        span: d.name.span(),
+    }
+}
+
+/// Checks a registry package's version and files.
 fn package(
     file: &SourceFile,
-    p: RawPackage,
-    indexes: &mut Vec<String>,
-) -> Result<Option<LockedPackage>, Vec<Diagnostic>> {
-    let raw_name = p.name.get_ref().clone();
-    let name = normalize_name(&raw_name);
+    name: &str,
+    version: Option<&Spanned<String>>,
+    at: &Spanned<String>,
+    sdist: Option<&Spanned<RawFile>>,
+    wheels: &[Spanned<RawFile>],
+) -> Result<LockedPackage, Vec<Diagnostic>> {
     let err = |span: Range<usize>, msg: String| Diagnostic::error(file, span, msg);
-    if !is_valid_name(&raw_name) {
-        return Err(vec![err(p.name.span(), format!("`{raw_name}` is not a valid package name"))]);
-    }
-    match source(file, &name, &p).map_err(|d| vec![d])? {
-        Source::Project => return Ok(None),
-        Source::Registry(r) => push_unique(indexes, &r),
-    }
-    let Some(version) = p.version.map(Spanned::into_inner) else {
-        return Err(vec![err(p.name.span(), format!("package `{name}` has no `version`"))]);
+    let Some(version) = version.map(|v| v.get_ref().clone()) else {
+        return Err(vec![err(at.span(), format!("package `{name}` has no `version`"))]);
     };
     let mut errors = Vec::new();
-    let forks = p.resolution_markers.unwrap_or_default();
-    for m in &forks {
-        errors.extend(check_marker(file, &m.span(), m.get_ref()));
-    }
     let mut artifacts = Vec::new();
-    let files = p.wheels.iter().map(|w| (w, true)).chain(p.sdist.iter().map(|s| (s, false)));
+    let files = wheels.iter().map(|w| (w, true)).chain(sdist.map(|s| (s, false)));
     for (f, wheel) in files {
-        match file_entry(file, &name, f).and_then(|e| artifact(file, (&name, &version), e, wheel)) {
+        match file_entry(file, name, f).and_then(|e| artifact(file, (name, &version), e, wheel)) {
             Ok(a) => artifacts.push(a),
             Err(d) => errors.push(d),
         }
     }
     if artifacts.is_empty() && errors.is_empty() {
-        errors.push(err(p.name.span(), format!("package `{name}` has no `wheels` and no `sdist`")));
+        errors.push(err(at.span(), format!("package `{name}` has no `wheels` and no `sdist`")));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Some(LockedPackage {
-        name,
+    Ok(LockedPackage {
+        name: name.to_string(),
         version,
-        marker: fork_marker(&forks),
+        marker: None,
         requires_python: None,
         artifacts,
         hashes: Vec::new(),
-        span: p.name.span(),
-    }))
-}
-
-/// `resolution-markers` lists the forks a version was chosen in: it applies if any holds.
-fn fork_marker(forks: &[Spanned<String>]) -> Option<String> {
-    match forks {
-        [] => None,
-        [one] => Some(one.get_ref().clone()),
-        many => {
-            let parts: Vec<String> = many.iter().map(|m| format!("({})", m.get_ref())).collect();
-            Some(parts.join(" or "))
-        }
-    }
+        span: at.span(),
+    })
 }
 
 /// Checks a file's URL and `hash = "sha256:.."`.

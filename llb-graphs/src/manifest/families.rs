@@ -64,6 +64,8 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 out.push(Diagnostic::error(file, l.span(), msg).rule(&rules::PATH_OUTSIDE_CONTEXT));
             }
         }
+        let keys = (f.extras.as_ref(), f.groups.as_ref(), f.package.as_ref());
+        super::validate::check_lock_selection(file, &format!("family `{n}`"), f.lock.as_ref(), keys, &mut out);
     }
     out.extend(cycles(file, m));
     out

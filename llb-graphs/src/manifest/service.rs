@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::did_you_mean;
 use super::types::{Manifest, SString, Service};
-use super::validate::{check_env, context_path};
+use super::validate::{check_env, check_lock_selection, context_path};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::plan::APP_UID;
 use crate::rules::{self, Rule};
@@ -71,6 +71,8 @@ pub(super) fn validate_service(
     if let Some(l) = &s.lock {
         check_lock_path(file, n, l, out);
     }
+    let keys = (s.extras.as_ref(), s.groups.as_ref(), s.package.as_ref());
+    check_lock_selection(file, &format!("service `{n}`"), s.lock.as_ref(), keys, out);
     if let Some(u) = &s.user {
         check_user(file, m, n, s.family.get_ref(), u, out);
     }

@@ -14,7 +14,20 @@ pub mod keys {
     pub const FLEET: &[&str] =
         &["org", "registry", "python", "source", "description", "artifact_mirror", "index_secret", "profiles"];
     /// `[families.NAME]`.
-    pub const FAMILY: &[&str] = &["base", "parent", "description", "env", "cuda", "python", "apt", "user", "lock"];
+    pub const FAMILY: &[&str] = &[
+        "base",
+        "parent",
+        "description",
+        "env",
+        "cuda",
+        "python",
+        "apt",
+        "user",
+        "lock",
+        "extras",
+        "groups",
+        "package",
+    ];
     /// `[services.NAME]`.
     pub const SERVICE: &[&str] = &[
         "family",
@@ -28,6 +41,9 @@ pub mod keys {
         "description",
         "labels",
         "lock",
+        "extras",
+        "groups",
+        "package",
         "user",
     ];
     /// `ports = { ... }`.
@@ -91,6 +107,14 @@ pub struct Family {
     pub user: Option<SString>,
     /// Hash-pinned lockfile of packages every service of the family gets.
     pub lock: Option<SString>,
+    /// Extras of the locked project to install (`uv sync --extra`); default none.
+    pub extras: Option<Spanned<Vec<SString>>>,
+    /// Dependency groups to install (`uv sync --group`); default none for uv.lock
+    /// (`--no-dev`), `default-groups` for pylock.toml.
+    pub groups: Option<Spanned<Vec<SString>>>,
+    /// uv workspace member whose dependencies are installed (`uv sync --package`); default
+    /// the project at the workspace root.
+    pub package: Option<SString>,
     /// Free text.
     pub description: Option<SString>,
     /// Environment added to every service of the family.
@@ -150,6 +174,14 @@ pub struct Service {
     /// Hash-pinned lockfile in the build context: `requirements.txt` (with `--hash`),
     /// `pylock.toml` (PEP 751) or `uv.lock`.
     pub lock: Option<SString>,
+    /// Extras of the locked project to install (`uv sync --extra`); default none.
+    pub extras: Option<Spanned<Vec<SString>>>,
+    /// Dependency groups to install (`uv sync --group`); default none for uv.lock
+    /// (`--no-dev`), `default-groups` for pylock.toml.
+    pub groups: Option<Spanned<Vec<SString>>>,
+    /// uv workspace member whose dependencies are installed (`uv sync --package`); default
+    /// the project at the workspace root.
+    pub package: Option<SString>,
     /// The user the service runs as. Optional, and only ever 10001:10001 (as `10001`,
     /// `10001:10001` or the family's user name): stated for readers, checked by the validator.
     pub user: Option<SString>,

@@ -155,3 +155,34 @@ pub fn parse_python(s: &str) -> Option<(u32, u32)> {
 pub fn context_path_pub(p: &str) -> String {
     context_path(p).unwrap_or_else(|_| ".".into())
 }
+
+/// `extras`, `groups` and `package` of `owner` (`service \`x\`` / `family \`x\``): they need a
+/// `lock`, and each is a PEP 508 name. Whether the lock has them is checked when it is read
+/// (`plan::deps`), since validation reads no files.
+pub(super) fn check_lock_selection(
+    file: &SourceFile,
+    owner: &str,
+    lock: Option<&SString>,
+    keys: (Option<&toml::Spanned<Vec<SString>>>, Option<&toml::Spanned<Vec<SString>>>, Option<&SString>),
+    out: &mut Vec<Diagnostic>,
+) {
+    let (extras, groups, package) = keys;
+    let lists = [("extras", extras), ("groups", groups)];
+    let mut names: Vec<(&str, &SString)> =
+        lists.iter().flat_map(|(k, l)| l.iter().flat_map(|l| l.get_ref().iter()).map(move |v| (*k, v))).collect();
+    names.extend(package.map(|p| ("package", p)));
+    if lock.is_none() {
+        let first = extras.map(|e| e.span()).or(groups.map(|g| g.span())).or(package.map(|p| p.span()));
+        if let Some(span) = first {
+            let msg = format!("{owner}: `extras`, `groups` and `package` choose from a lock, but there is no `lock`");
+            out.push(Diagnostic::error(file, span, msg).rule(&rules::INVALID_LOCK).with_help("add lock = \"uv.lock\""));
+        }
+        return;
+    }
+    for (key, v) in names {
+        if !crate::lock::is_valid_name(v.get_ref()) {
+            let msg = format!("{owner}: `{}` in `{key}` is not a valid name", v.get_ref());
+            out.push(Diagnostic::error(file, v.span(), msg).rule(&rules::INVALID_LOCK));
+        }
+    }
+}

@@ -40,7 +40,7 @@ pub fn plan_deps(
             note: Box::new(Diagnostic::error(manifest, plan.span.clone(), "no lock")),
         });
     };
-    deps_for(manifest, plan, at, crate::lower::SITE, lock_file, platform, network)
+    deps_for(manifest, plan, (at, &plan.lock_select), crate::lower::SITE, lock_file, platform, network)
 }
 
 /// [`plan_deps`] for the lockfile of one family layer of the service's chain; its packages go
@@ -60,7 +60,7 @@ pub fn plan_family_deps(
         });
     };
     let prefix = family_site(&layer.name);
-    deps_for(manifest, plan, at, &prefix, lock_file, platform, network)
+    deps_for(manifest, plan, (at, &layer.lock_select), &prefix, lock_file, platform, network)
 }
 
 /// Where a family's locked packages live in its images.
@@ -71,7 +71,7 @@ pub fn family_site(family: &str) -> String {
 fn deps_for(
     manifest: &SourceFile,
     plan: &ServicePlan,
-    at: &super::At<String>,
+    (at, choice): (&super::At<String>, &LockSelect),
     prefix: &str,
     lock_file: &SourceFile,
     platform: &Platform,
@@ -88,7 +88,12 @@ fn deps_for(
     };
     let parsed = lock::parse(lock_file).map_err(fail(&rules::INVALID_LOCK))?;
     let env = target_env(manifest, plan, platform).map_err(fail(&rules::INVALID_LOCK))?;
-    let selected = lock::select(&parsed, lock_file, &env).map_err(fail(&rules::NO_MATCHING_ARTIFACT))?;
+    let sel = choice.selection();
+    let unknown = choice.problems(manifest, &lock::check_selection(&parsed, &sel));
+    if !unknown.is_empty() {
+        return Err(fail(&rules::INVALID_LOCK)(Diagnostics(unknown)));
+    }
+    let selected = lock::select(&parsed, lock_file, &env, &sel).map_err(fail(&rules::NO_MATCHING_ARTIFACT))?;
     let mut problems = vec![];
     for s in &selected {
         // An sdist is built in a builder step from its hash-checked archive, offline, with the
@@ -124,6 +129,63 @@ fn deps_for(
         index_secret: plan.index_secret.clone(),
         prefix: prefix.to_string(),
     })
+}
+
+/// The manifest's `extras`, `groups` and `package` for one lock, with their spans.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LockSelect {
+    /// `extras = [..]`.
+    pub extras: Vec<super::At<String>>,
+    /// `groups = [..]` (`None`: the lock format's default).
+    pub groups: Option<super::At<Vec<super::At<String>>>>,
+    /// `package = ".."`.
+    pub package: Option<super::At<String>>,
+}
+
+type Names<'a> = Option<&'a toml::Spanned<Vec<toml::Spanned<String>>>>;
+
+impl LockSelect {
+    /// From the manifest's keys.
+    pub fn new(extras: Names<'_>, groups: Names<'_>, package: Option<&toml::Spanned<String>>) -> Self {
+        let at = |s: &toml::Spanned<String>| super::At { value: s.get_ref().clone(), span: s.span() };
+        let list = |l: &toml::Spanned<Vec<toml::Spanned<String>>>| l.get_ref().iter().map(at).collect::<Vec<_>>();
+        LockSelect {
+            extras: extras.map(list).unwrap_or_default(),
+            groups: groups.map(|g| super::At { value: list(g), span: g.span() }),
+            package: package.map(at),
+        }
+    }
+
+    /// The names alone, for [`lock::select`].
+    pub fn selection(&self) -> lock::Selection {
+        let names = |l: &[super::At<String>]| l.iter().map(|a| a.value.clone()).collect::<Vec<_>>();
+        lock::Selection {
+            extras: names(&self.extras),
+            groups: self.groups.as_ref().map(|g| names(&g.value)),
+            package: self.package.as_ref().map(|p| p.value.clone()),
+        }
+    }
+
+    /// Manifest errors, at the offending value, for what the lock does not have.
+    fn problems(&self, manifest: &SourceFile, found: &[lock::SelectionProblem]) -> Vec<Diagnostic> {
+        found
+            .iter()
+            .map(|p| {
+                let at = match p.key {
+                    lock::SelectionKey::Extras => self.extras.get(p.index),
+                    lock::SelectionKey::Groups => self.groups.as_ref().and_then(|g| g.value.get(p.index)),
+                    lock::SelectionKey::Package => self.package.as_ref(),
+                };
+                let (span, name) = at.map_or((0..0, ""), |a| (a.span.clone(), a.value.as_str()));
+                let d = Diagnostic::error(manifest, span, p.message.clone()).rule(&rules::INVALID_LOCK);
+                match crate::manifest::did_you_mean(name, p.known.iter().map(String::as_str)) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None if p.known.is_empty() => d,
+                    None => d.with_help(format!("the lock has: {}", p.known.join(", "))),
+                }
+            })
+            .collect()
+    }
 }
 
 fn target_env(manifest: &SourceFile, plan: &ServicePlan, platform: &Platform) -> Result<TargetEnv, Diagnostics> {

@@ -20,6 +20,8 @@ pub struct FamilyLayer {
     pub lock: Option<At<String>>,
     /// Where this family's sdists are compiled, when not on the family itself.
     pub builder: Option<BuilderPlan>,
+    /// `extras`, `groups`, `package`: what to install from the lock.
+    pub lock_select: super::LockSelect,
     /// The `[families.NAME]` table.
     pub span: std::ops::Range<usize>,
 }
@@ -82,6 +84,7 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
             user: f.user.as_ref().map(|u| At { value: u.get_ref().clone(), span: u.span() }),
             lock: f.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
             builder: f.builder.as_ref().and_then(builder_plan),
+            lock_select: super::LockSelect::new(f.extras.as_ref(), f.groups.as_ref(), f.package.as_ref()),
             span: fam.span(),
         });
     }

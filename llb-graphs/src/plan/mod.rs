@@ -7,7 +7,7 @@ mod fleet;
 mod image_ref;
 mod target;
 
-pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, ASSUMED_GLIBC};
+pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, LockSelect, ASSUMED_GLIBC};
 pub use family::{resolve_family, BuilderPlan, FamilyLayer};
 pub use fleet::{fleet_targets, graph_dot, image_name, FleetTarget};
 pub use target::{family_image, family_tag, use_published_families, TargetKind};
@@ -98,6 +98,8 @@ pub struct ServicePlan {
     pub python: String,
     /// Lockfile path in the context, with the span of the `lock` value.
     pub lock: Option<At<String>>,
+    /// `extras`, `groups`, `package`: what to install from the lock.
+    pub lock_select: LockSelect,
     /// `[fleet] artifact_mirror`.
     pub artifact_mirror: Option<String>,
     /// `[fleet] index_secret`.
@@ -230,6 +232,7 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         description: s.description.as_ref().map(|d| d.get_ref().clone()),
         python: python_of_family,
         lock: s.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
+        lock_select: LockSelect::new(s.extras.as_ref(), s.groups.as_ref(), s.package.as_ref()),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
         profiles_dir: fleet.and_then(|f| f.profiles.as_ref()).map(|m| context_path_pub(m.get_ref())),

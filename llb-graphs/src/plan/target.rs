@@ -45,6 +45,7 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
             .map(|d| d.get_ref().clone()),
         python: family.python.clone(),
         lock: None,
+        lock_select: Default::default(),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|x| x.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|x| x.get_ref().clone()),
         profiles_dir: None,

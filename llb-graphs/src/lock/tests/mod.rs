@@ -8,6 +8,7 @@ mod markers;
 mod requirements;
 mod tags;
 mod toml_locks;
+mod uv_graph;
 
 /// Debian 12 style target.
 pub const AMD64: TargetEnv = TargetEnv { python: (3, 11), platform: Platform::LinuxAmd64, libc: Libc::Glibc(2, 36) };
@@ -31,8 +32,13 @@ pub fn one_error(name: &str, text: &str) -> String {
 
 /// Parses then selects; the rendered diagnostics on failure.
 pub fn select_named(name: &str, text: &str, env: &TargetEnv) -> Result<Vec<Selected>, Vec<String>> {
+    select_with(name, text, env, &Selection::default())
+}
+
+/// [`select_named`] with a manifest selection.
+pub fn select_with(name: &str, text: &str, env: &TargetEnv, sel: &Selection) -> Result<Vec<Selected>, Vec<String>> {
     let f = SourceFile::new(name, text);
     let render = |d: Diagnostics| d.0.iter().map(ToString::to_string).collect::<Vec<_>>();
     let lock = parse(&f).map_err(render)?;
-    select(&lock, &f, env).map_err(render)
+    select(&lock, &f, env, sel).map_err(render)
 }

@@ -109,8 +109,12 @@ fn choose(p: LockedPackage, target: &TargetEnv) -> String {
         find_links: vec![],
         requires_python: None,
         environments: vec![],
+        extras: vec![],
+        groups: vec![],
+        default_groups: vec![],
+        graph: None,
     };
-    match select(&lock, &SourceFile::new("pylock.toml", "x"), target) {
+    match select(&lock, &SourceFile::new("pylock.toml", "x"), target, &Selection::default()) {
         Ok(s) => s[0].artifact.filename.clone(),
         Err(d) => d.to_string(),
     }

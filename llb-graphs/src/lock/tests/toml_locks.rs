@@ -1,4 +1,4 @@
-//! `pylock.toml` and `uv.lock`: fail-closed forms with exact `line:col`.
+//! `pylock.toml`: fail-closed forms with exact `line:col`, and PEP 751 selections.
 
 use super::*;
 
@@ -42,7 +42,7 @@ fn pylock_bad_forms_fail_closed() {
             "8:7: error: package `click`: VCS sources are not supported"),
         ("version = \"8.1.7\"\narchive = { url = \"https://x/click.zip\", hashes = { sha256 = \"a\" } }".into(),
             "8:11: error: package `click`: archive sources are not supported"),
-        ("[packages.directory]\npath = \".\"\neditable = true".into(), "7:1: error: package `click`: directory sources are not supported"),
+        ("[packages.directory]\npath = \"../click\"\neditable = true".into(), "7:1: error: package `click`: directory sources are not supported"),
         (ok_wheel.clone(), "6:8: error: package `click` has no `version`"),
         ("version = \"8.1.7\"".into(), "6:8: error: package `click` has no `wheels` and no `sdist`"),
         (format!("version = \"8.1.7\"\nwheels = [{{ path = \"dist/click-8.1.7-py3-none-any.whl\", hashes = {{ sha256 = \"{A}\" }} }}]"),
@@ -86,71 +86,4 @@ fn pylock_header_problems_fail_closed() {
     let text = format!("lock-version = \"1.0\"\nenvironments = [\"sys_platform == 'win32'\"]\n{body}");
     let e = select_named("pylock.toml", &text, &AMD64).expect_err("not windows");
     assert_eq!(e, ["pylock.toml:2:17: error: no entry of `environments` matches CPython 3.11 on linux/amd64 (glibc 2.36) (re-lock for this target, or build for one of the locked environments)"]);
-}
-
-/// A uv.lock with the given `[[package]]` body for `click` 8.1.7.
-fn uvlock(package_lines: &str) -> String {
-    format!("version = 1\nrevision = 3\nrequires-python = \">=3.10\"\n\n[[package]]\nname = \"click\"\nversion = \"8.1.7\"\n{package_lines}\n")
-}
-
-#[test]
-fn uv_lock_skips_the_project_and_rejects_other_sources() {
-    let w =
-        format!("wheels = [{{ url = \"https://x/click-8.1.7-py3-none-any.whl\", hash = \"sha256:{A}\", size = 5 }}]");
-    for project in
-        ["source = { editable = \".\" }", "source = { virtual = \".\" }", "source = { virtual = \"tools/dev\" }"]
-    {
-        let lock = parse_named("uv.lock", &uvlock(project)).expect("project is skipped");
-        assert!(lock.packages.is_empty(), "{project}");
-    }
-    let table: Vec<(String, &str)> = vec![
-        (format!("source = {{ git = \"https://github.com/x/click?rev=main#abc\" }}\n{w}"), "8:10: error: package `click`: `git` sources are not supported"),
-        (format!("source = {{ path = \"../click-8.1.7-py3-none-any.whl\" }}\n{w}"), "8:10: error: package `click`: `path` sources are not supported"),
-        (format!("source = {{ directory = \"../click\" }}\n{w}"), "8:10: error: package `click`: `directory` sources are not supported"),
-        (format!("source = {{ url = \"https://x/click.tar.gz\" }}\n{w}"), "8:10: error: package `click`: `url` sources are not supported"),
-        (format!("source = {{ editable = \"packages/click\" }}\n{w}"), "8:10: error: package `click`: `editable` sources are not supported"),
-        (w.clone(), "6:8: error: package `click` has no `source`"),
-        ("source = { registry = \"https://pypi.org/simple\" }\nwheels = [{ url = \"https://x/click-8.1.7-py3-none-any.whl\", hash = \"md5:ab\" }]".into(),
-            "9:68: error: package `click`: hash `md5:ab` is not `sha256:<digest>`"),
-        ("source = { registry = \"https://pypi.org/simple\" }\nwheels = [{ url = \"https://x/click-8.1.7-py3-none-any.whl\" }]".into(),
-            "9:11: error: package `click`: file `https://x/click-8.1.7-py3-none-any.whl` has no `hash`"),
-        (format!("source = {{ registry = \"../wheels\" }}\nwheels = [{{ path = \"click-8.1.7-py3-none-any.whl\", hash = \"sha256:{A}\" }}]"),
-            "9:20: error: package `click`: local file `click-8.1.7-py3-none-any.whl` is not supported"),
-        ("source = { registry = \"https://pypi.org/simple\" }\nresolution-markers = [\"python_version < '3.11'\", \"platform_release == '6'\"]\n".into(),
-            "9:51: error: marker `platform_release == '6'`: unknown marker variable `platform_release`"),
-    ];
-    for (lines, want) in table {
-        let got = one_error("uv.lock", &uvlock(&lines));
-        let want = format!("uv.lock:{want}");
-        assert!(got.starts_with(&want), "{lines}\n got: {got}\nwant: {want}");
-    }
-    let e = one_error("uv.lock", "version = 2\n");
-    assert!(e.starts_with("uv.lock:1:11: error: uv.lock version 2 is not supported"), "{e}");
-}
-
-#[test]
-fn uv_lock_fork_markers_choose_one_version() {
-    let text = format!(
-        "version = 1\nrequires-python = \">=3.9\"\n\n\
-         [[package]]\nname = \"click\"\nversion = \"8.1.8\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n\
-         resolution-markers = [\"python_full_version < '3.10'\"]\n\
-         wheels = [{{ url = \"https://x/click-8.1.8-py3-none-any.whl\", hash = \"sha256:{A}\" }}]\n\n\
-         [[package]]\nname = \"click\"\nversion = \"8.5.1\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n\
-         resolution-markers = [\"python_full_version >= '3.11'\", \"python_full_version == '3.10.*'\"]\n\
-         wheels = [{{ url = \"https://x/click-8.5.1-py3-none-any.whl\", hash = \"sha256:{B}\" }}]\n"
-    );
-    let lock = parse_named("uv.lock", &text).expect("parses");
-    assert_eq!(
-        lock.packages[1].marker.as_deref(),
-        Some("(python_full_version >= '3.11') or (python_full_version == '3.10.*')")
-    );
-    for (py, want) in [((3, 9), "8.1.8"), ((3, 10), "8.5.1"), ((3, 13), "8.5.1")] {
-        let sel = select_named("uv.lock", &text, &TargetEnv { python: py, ..AMD64 }).expect("selects");
-        assert_eq!(sel.len(), 1);
-        assert_eq!(sel[0].version, want, "{py:?}");
-    }
-    // Overlapping entries are ambiguous: the second one is reported, naming the first's line.
-    let overlap = text.replace("python_full_version < '3.10'", "python_full_version < '3.12'");
-    let e = select_named("uv.lock", &overlap, &AMD64).expect_err("both apply");
-    assert_eq!(e, ["uv.lock:12:8: error: package `click` is locked more than once for CPython 3.11 on linux/amd64 (glibc 2.36) (also at line 5) (the markers of its entries overlap)"]);
 }
