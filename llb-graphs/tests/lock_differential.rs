@@ -35,6 +35,56 @@ fn selection(flags: &[&str]) -> Selection {
     sel
 }
 
+type Outcome = Result<BTreeSet<String>, (String, usize)>;
+
+fn render(d: llb_graphs::diag::Diagnostics) -> (String, usize) {
+    (d.to_string(), d.0.len())
+}
+
+/// What the frontend installs from a parsed lock for `env`: (name==version)s, or the rendered
+/// errors (from parsing or selecting) and how many there were.
+fn install(
+    file: &SourceFile,
+    parsed: &Result<lock::LockFile, (String, usize)>,
+    env: &TargetEnv,
+    sel: &Selection,
+) -> Outcome {
+    let lock = parsed.as_ref().map_err(Clone::clone)?;
+    if !lock::check_selection(lock, sel).is_empty() {
+        return Err((format!("{}: selection refused", file.name), 1));
+    }
+    let chosen = lock::select(lock, file, env, sel).map_err(render)?;
+    Ok(chosen.iter().map(|s| format!("{}=={}", s.name, s.version)).collect())
+}
+
+/// Compares one install with uv's expectation lines for one target; a difference is pushed.
+fn compare(what: &str, got: Outcome, want: &BTreeSet<&str>, out: &mut Vec<String>) {
+    let refused: Vec<&&str> =
+        want.iter().filter(|w| ["refused ", "undecided ", "excluded "].iter().any(|p| w.starts_with(p))).collect();
+    match (got, refused.is_empty()) {
+        (Ok(got), true) => {
+            let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
+            if got != *want {
+                let extra: Vec<_> = got.difference(want).collect();
+                let missing: Vec<_> = want.difference(&got).collect();
+                out.push(format!("{what}: extra {extra:?}, missing {missing:?}"));
+            }
+        }
+        (Err((text, count)), false) => {
+            let why = |w: &&&str| match w.split(' ').next() {
+                Some("excluded") => text.contains("the lockfile requires Python") && count == 1,
+                Some("undecided") => text.contains("patch version"),
+                _ => text.contains("sources are not supported"),
+            };
+            if !refused.iter().all(why) {
+                out.push(format!("{what}: refused for another reason: {text}"));
+            }
+        }
+        (Ok(_), false) => out.push(format!("{what}: accepted, uv installs {refused:?}")),
+        (Err((text, _)), true) => out.push(format!("{what}: {text}")),
+    }
+}
+
 #[test]
 fn selected_packages_equal_uvs_for_every_case_and_target() {
     let cases = std::fs::read_to_string(corpus().join("cases.txt")).expect("cases.txt");
@@ -46,47 +96,30 @@ fn selected_packages_equal_uvs_for_every_case_and_target() {
         let lock_path = format!("{dir}/uv.lock");
         let text = std::fs::read_to_string(corpus().join(&lock_path)).expect("uv.lock");
         let expected = std::fs::read_to_string(corpus().join(format!("expected/{case}.txt"))).expect("expected");
+        // uv bakes the selection into an exported pylock.toml: it is read with none.
+        let pylock_path = format!("expected/{case}.pylock.toml");
+        let pylock =
+            std::fs::read_to_string(corpus().join(&pylock_path)).ok().map(|t| SourceFile::new("pylock.toml", t));
+        let pylock = pylock.map(|f| {
+            let parsed = lock::parse(&f).map_err(render);
+            (f, parsed)
+        });
         let file = SourceFile::new(lock_path, text);
-        let lock = lock::parse(&file).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let parsed = lock::parse(&file).map_err(render);
         let sel = selection(flags);
-        assert!(lock::check_selection(&lock, &sel).is_empty(), "{case}: selection refused");
         for (target, python, platform) in TARGETS {
             let want: BTreeSet<&str> =
                 expected.lines().filter_map(|l| l.strip_prefix(target).and_then(|r| r.strip_prefix(' '))).collect();
             let env = TargetEnv { python: *python, platform: *platform, libc: Libc::Glibc(2, 28) };
-            let got = lock::select(&lock, &file, &env, &sel);
+            compare(&format!("{case} {target}"), install(&file, &parsed, &env, &sel), &want, &mut failures);
             checked += 1;
-            let refused: Vec<&&str> = want
-                .iter()
-                .filter(|w| ["refused ", "undecided ", "excluded "].iter().any(|p| w.starts_with(p)))
-                .collect();
-            match (got, refused.is_empty()) {
-                (Ok(sel), true) => {
-                    let got: BTreeSet<String> = sel.iter().map(|s| format!("{}=={}", s.name, s.version)).collect();
-                    let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
-                    if got != want {
-                        let extra: Vec<_> = got.difference(&want).collect();
-                        let missing: Vec<_> = want.difference(&got).collect();
-                        failures.push(format!("{case} {target}: extra {extra:?}, missing {missing:?}"));
-                    }
-                }
-                (Err(e), false) => {
-                    let text = e.to_string();
-                    let why = |w: &&&str| match w.split(' ').next() {
-                        Some("excluded") => text.contains("the lockfile requires Python") && e.0.len() == 1,
-                        Some("undecided") => text.contains("patch version"),
-                        _ => text.contains("sources are not supported"),
-                    };
-                    let ok = refused.iter().all(why);
-                    if !ok {
-                        failures.push(format!("{case} {target}: refused for another reason: {text}"));
-                    }
-                }
-                (Ok(_), false) => failures.push(format!("{case} {target}: accepted, uv installs {refused:?}")),
-                (Err(e), true) => failures.push(format!("{case} {target}: {e}")),
+            if let Some((pf, pl)) = &pylock {
+                let got = install(pf, pl, &env, &Selection::default());
+                compare(&format!("{case} {target} (pylock.toml)"), got, &want, &mut failures);
+                checked += 1;
             }
         }
     }
-    assert!(checked >= 60, "only {checked} lock × target pairs");
+    assert!(checked >= 100, "only {checked} lock × target pairs");
     assert!(failures.is_empty(), "{} of {checked} differ:\n{}", failures.len(), failures.join("\n"));
 }

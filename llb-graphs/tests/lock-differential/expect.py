@@ -10,7 +10,8 @@ For every line of cases.txt (`CASE DIR [uv export flags]`) this runs, in DIR,
 `uv export` emits) and keeps the output in expected/CASE.export.txt. `uv export` is universal:
 each line carries the marker uv computed for it. packaging then evaluates those markers for
 each target, with Python patch levels .0 and .99 (both must agree), and writes
-expected/CASE.txt: one `TARGET NAME==VERSION` (index package) or `TARGET refused WHAT`
+expected/CASE.txt (and, for the generated projects, the same selection exported as
+expected/CASE.pylock.toml): one `TARGET NAME==VERSION` (index package) or `TARGET refused WHAT`
 (a URL or local path, which the frontend must refuse) or `TARGET undecided NAME` (a marker
 that depends on the Python patch level, which a `python:3.11` base does not fix: refused too)
 per line, or `TARGET excluded requires-python SPEC` alone when the lock's `requires-python`
@@ -31,6 +32,7 @@ TARGETS = {
     "cp310-linux-amd64": ("3.10", "x86_64"),
     "cp311-linux-arm64": ("3.11", "aarch64"),
 }
+NOT_PYLOCK = {"--no-emit-project", "--no-hashes", "--no-header", "--no-annotate"}
 BASE = ["uv", "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-emit-workspace",
         "--no-hashes", "--no-header", "--no-annotate"]
 
@@ -60,6 +62,12 @@ def main():
         case, rel, *flags = line.split()
         out = subprocess.run(BASE + flags, cwd=HERE / rel, check=True, capture_output=True, text=True).stdout
         (HERE / "expected" / f"{case}.export.txt").write_text(out)
+        if rel.startswith("projects/"):
+            # The same selection as PEP 751 (uv bakes extras/groups in; the project itself
+            # stays, as `directory = { path = "." }`): the frontend must select the same set.
+            pylock = BASE[:2] + ["--format", "pylock.toml"] + [f for f in BASE[2:] if f not in NOT_PYLOCK] + flags
+            out_pl = subprocess.run(pylock, cwd=HERE / rel, check=True, capture_output=True, text=True).stdout
+            (HERE / "expected" / f"{case}.pylock.toml").write_text(out_pl)
         rows = []
         lock = tomllib.loads((HERE / rel / "uv.lock").read_text())
         spec = SpecifierSet(lock.get("requires-python", ""))
