@@ -19,7 +19,7 @@ fn artifacts(lock_path: &Path) -> Vec<(String, String)> {
     let f = SourceFile::new(name, text);
     let l = lock::parse(&f).expect("lock parses");
     let env = TargetEnv { python: (3, 11), platform: Platform::LinuxAmd64, libc: Libc::Glibc(2, 28) };
-    let sel = lock::select(&l, &f, &env).expect("lock selects");
+    let sel = lock::select(&l, &f, &env, &lock::Selection::default()).expect("lock selects");
     sel.into_iter().map(|s| (s.artifact.filename, s.artifact.url.expect("url"))).collect()
 }
 

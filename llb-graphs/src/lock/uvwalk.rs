@@ -185,8 +185,8 @@ impl<'a> Walk<'a, '_> {
                         continue;
                     }
                 };
-                if !parent.contains_key(&t) {
-                    parent.insert(t, Some(item.0));
+                if let std::collections::btree_map::Entry::Vacant(v) = parent.entry(t) {
+                    v.insert(Some(item.0));
                     order.push(t);
                 }
                 for l in std::iter::once(List::Deps).chain(e.extras.iter().cloned().map(List::Extra)) {

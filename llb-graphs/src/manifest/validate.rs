@@ -156,6 +156,10 @@ pub fn context_path_pub(p: &str) -> String {
     context_path(p).unwrap_or_else(|_| ".".into())
 }
 
+/// The `extras`, `groups` and `package` values of a service or family.
+pub(super) type SelectionKeys<'a> =
+    (Option<&'a toml::Spanned<Vec<SString>>>, Option<&'a toml::Spanned<Vec<SString>>>, Option<&'a SString>);
+
 /// `extras`, `groups` and `package` of `owner` (`service \`x\`` / `family \`x\``): they need a
 /// `lock`, and each is a PEP 508 name. Whether the lock has them is checked when it is read
 /// (`plan::deps`), since validation reads no files.
@@ -163,7 +167,7 @@ pub(super) fn check_lock_selection(
     file: &SourceFile,
     owner: &str,
     lock: Option<&SString>,
-    keys: (Option<&toml::Spanned<Vec<SString>>>, Option<&toml::Spanned<Vec<SString>>>, Option<&SString>),
+    keys: SelectionKeys<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     let (extras, groups, package) = keys;

@@ -54,7 +54,8 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
 }
 
 /// The tag of a family's published image: `py<X.Y>-<12 hex>`, the hex a sha256 over the values
-/// of every family in its chain (base, apt, user, lock path, env, Python, CUDA, builder), so it changes
+/// of every family in its chain (base, apt, user, lock path and selection, env, Python, CUDA,
+/// builder), so it changes
 /// when the family or a parent does, and not when comments or unrelated tables move. Matrix,
 /// Bake and published builds all use this one function. (A lockfile's content is not read here:
 /// edit its path, or the family, when re-locking.)
@@ -86,6 +87,16 @@ pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
             builder.unwrap_or_default()
         );
         h.update(line.as_bytes());
+        // The lock selection changes what is installed; hashed only when given, so the tags of
+        // families without one stay what they were.
+        let names = |l: &Option<toml::Spanned<Vec<toml::Spanned<String>>>>| {
+            l.as_ref().map(|l| l.get_ref().iter().map(|x| x.get_ref().as_str()).collect::<Vec<_>>().join(","))
+        };
+        if f.extras.is_some() || f.groups.is_some() || f.package.is_some() {
+            let sel =
+                format!("extras={:?}|groups={:?}|package={:?}\n", names(&f.extras), names(&f.groups), v(&f.package));
+            h.update(sel.as_bytes());
+        }
     }
     let hex = hex::encode(h.finalize());
     Some(format!("py{}-{}", family.python, &hex[..12]))

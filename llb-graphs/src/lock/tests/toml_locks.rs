@@ -87,3 +87,49 @@ fn pylock_header_problems_fail_closed() {
     let e = select_named("pylock.toml", &text, &AMD64).expect_err("not windows");
     assert_eq!(e, ["pylock.toml:2:17: error: no entry of `environments` matches CPython 3.11 on linux/amd64 (glibc 2.36) (re-lock for this target, or build for one of the locked environments)"]);
 }
+
+#[test]
+fn pylock_extras_and_groups_markers_follow_the_selection() {
+    let w = |name: &str| wheel(&format!("{name}-1.0-py3-none-any.whl"), &format!("sha256 = \"{A}\""));
+    let pkg = |name: &str, marker: &str| {
+        format!("[[packages]]\nname = \"{name}\"\nversion = \"1.0\"\nmarker = \"{marker}\"\n{}\n\n", w(name))
+    };
+    let text = format!(
+        "lock-version = \"1.0\"\nextras = [\"gpu\", \"http\"]\ndependency-groups = [\"dev\", \"prod\"]\ndefault-groups = [\"prod\"]\n\n\
+         [[packages]]\nname = \"app\"\ndirectory = {{ path = \".\", editable = true }}\n\n\
+         [[packages]]\nname = \"click\"\nversion = \"1.0\"\n{}\n\n{}{}{}{}",
+        w("click"),
+        pkg("cupy", "'gpu' in extras and platform_machine == 'x86_64'"),
+        pkg("pytest", "'dev' in dependency_groups"),
+        pkg("gunicorn", "'prod' in dependency_groups"),
+        pkg("colorama", "'http' not in extras"),
+    );
+    let names = |sel: &Selection| -> Vec<String> {
+        select_with("pylock.toml", &text, &AMD64, sel).expect("selects").into_iter().map(|s| s.name).collect()
+    };
+    let own = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&Selection::default()), ["click", "colorama", "gunicorn"]);
+    let sel = Selection { extras: own(&["gpu", "http"]), groups: Some(own(&["dev"])), package: None };
+    assert_eq!(names(&sel), ["click", "cupy", "pytest"]);
+    let none = Selection { groups: Some(vec![]), ..Selection::default() };
+    assert_eq!(names(&none), ["click", "colorama"]);
+    let f = SourceFile::new("pylock.toml", text.as_str());
+    let lock = parse(&f).expect("parses");
+    let bad = Selection { extras: own(&["gpus"]), groups: Some(own(&["prd"])), package: Some("x".into()) };
+    let msgs: Vec<String> = check_selection(&lock, &bad).into_iter().map(|p| p.message).collect();
+    assert_eq!(
+        msgs,
+        [
+            "only a uv.lock has workspace members",
+            "the lock declares no extra `gpus`",
+            "the lock declares no dependency group `prd`"
+        ]
+    );
+    // A set variable compared like a string is an error at the marker, not a silent false.
+    let eq = text.replace("'dev' in dependency_groups", "dependency_groups == 'dev'");
+    let e = select_named("pylock.toml", &eq, &AMD64).expect_err("set compared as a string");
+    assert!(
+        e[0].contains("`dependency_groups` is a set of names: compare it only as `'name' in dependency_groups`"),
+        "{e:?}"
+    );
+}
