@@ -417,6 +417,7 @@ cases! {
     rule_missing_health_port_no_ports: "rule-missing-health-port-no-ports";
     rule_no_matching_artifact: "rule-no-matching-artifact";
     lock_unknown_extra: "lock-unknown-extra";
+    rule_invalid_glibc: "rule-invalid-glibc";
     lock_extras_on_requirements: "lock-extras-on-requirements";
     lock_reached_git_package: "lock-reached-git-package";
     lock_selection_without_lock: "lock-selection-without-lock";

@@ -73,6 +73,8 @@ rules! {
     INVALID_ENV_NAME = "InvalidEnvName", Error, "Environment variable names are `[A-Za-z_][A-Za-z0-9_]*`";
     /// A python version that is not `3.N`.
     INVALID_PYTHON = "InvalidPython", Error, "Python versions are `3.N`";
+    /// A family `glibc` that is not `2.N`.
+    INVALID_GLIBC = "InvalidGlibc", Error, "glibc versions are `2.N`";
     /// A path that is absolute or leaves the build context.
     PATH_OUTSIDE_CONTEXT = "PathOutsideContext", Error, "Paths are relative and stay inside the build context";
     /// A source directory that is missing, a file, or behind a symlink.

@@ -27,6 +27,7 @@ pub mod keys {
         "extras",
         "groups",
         "package",
+        "glibc",
     ];
     /// `[services.NAME]`.
     pub const SERVICE: &[&str] = &[
@@ -128,6 +129,9 @@ pub struct Family {
     /// Image the family's sdists are compiled on (a toolchain the runtime lacks, e.g. CUDA's
     /// `devel` image); only the built wheels reach the family.
     pub builder: Option<Spanned<Builder>>,
+    /// glibc `2.N` of the base image (default: the parent's, else 2.28): the newest
+    /// `manylinux_2_N` wheels that fit, as pip inside that base would take them.
+    pub glibc: Option<SString>,
 }
 
 /// `[families.NAME.builder]`: the builder stage of a family's compiled packages.

@@ -42,6 +42,12 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             }
             check_env(file, &b.get_ref().env, &mut out);
         }
+        if let Some(g) = &fam.get_ref().glibc {
+            if parse_glibc(g.get_ref()).is_none() {
+                let msg = format!("family `{}`: glibc `{}` is not `2.N`", name.get_ref(), g.get_ref());
+                out.push(err(g, &rules::INVALID_GLIBC, msg).with_help("e.g. glibc = \"2.36\" for Debian 12 bases"));
+            }
+        }
         if let Some(py) = &fam.get_ref().python {
             if parse_python(py.get_ref()).is_none() {
                 let msg = format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref());
@@ -145,6 +151,15 @@ pub(super) fn check_env(file: &SourceFile, env: &BTreeMap<SString, SString>, out
 }
 
 /// `"3.11"` → `(3, 11)`.
+/// `2.N` as `(2, N)` (glibc has had major version 2 since 1997).
+pub fn parse_glibc(s: &str) -> Option<(u32, u32)> {
+    let minor = s.trim().strip_prefix("2.")?;
+    if minor.is_empty() || minor.len() > 3 || !minor.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((2, minor.parse().ok()?))
+}
+
 pub fn parse_python(s: &str) -> Option<(u32, u32)> {
     let (a, b) = s.trim().split_once('.')?;
     let v = (a.parse().ok()?, b.parse().ok()?);

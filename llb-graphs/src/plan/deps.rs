@@ -11,8 +11,10 @@ use crate::rules;
 
 use super::ServicePlan;
 
-/// glibc assumed for the family bases: 2.28 admits `manylinux_2_28` and older wheels, which run
-/// on every base of the fleet (Debian 11: 2.31, Debian 12: 2.36, Ubuntu 22.04: 2.35).
+/// glibc assumed for a family base without `glibc = "2.N"`: 2.28 admits `manylinux_2_28` and
+/// older wheels, which run on every base of the fleet (Debian 11: 2.31, Debian 12: 2.36, Ubuntu
+/// 22.04: 2.35). pip inside a Debian 12 base would also take `manylinux_2_34` wheels where a
+/// package has them: declare `glibc = "2.36"` on the family to select as that pip does.
 pub const ASSUMED_GLIBC: (u32, u32) = (2, 28);
 
 /// Lockfile problems plus the manifest note that points at the `lock` key.
@@ -194,5 +196,6 @@ fn target_env(manifest: &SourceFile, plan: &ServicePlan, platform: &Platform) ->
         let span = plan.lock.as_ref().map_or(plan.span.clone(), |l| l.span.clone());
         Diagnostics::from(Diagnostic::error(manifest, span, e.to_string()))
     })?;
-    Ok(TargetEnv { python, platform, libc: Libc::Glibc(ASSUMED_GLIBC.0, ASSUMED_GLIBC.1) })
+    let (major, minor) = plan.family.glibc;
+    Ok(TargetEnv { python, platform, libc: Libc::Glibc(major, minor) })
 }

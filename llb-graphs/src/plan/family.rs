@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{At, FamilyPlan, ImageRef, DEFAULT_PYTHON};
-use crate::manifest::validate::context_path_pub;
+use crate::manifest::validate::{context_path_pub, parse_glibc};
 use crate::manifest::Manifest;
 
 /// What one family adds on top of its parent (or of its base image, for a root).
@@ -71,12 +71,13 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
     let fleet_python =
         m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()).map(|p| p.get_ref().trim().to_string());
     let mut env = BTreeMap::new();
-    let (mut python, mut cuda) = (None, None);
+    let (mut python, mut cuda, mut glibc) = (None, None, None);
     let mut layers = vec![];
     for (key, fam) in &chain {
         let f = fam.get_ref();
         env.extend(f.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
         python = f.python.as_ref().map(|p| p.get_ref().trim().to_string()).or(python);
+        glibc = f.glibc.as_ref().and_then(|g| parse_glibc(g.get_ref())).or(glibc);
         cuda = f.cuda.as_ref().map(|c| At { value: c.get_ref().clone(), span: c.span() }).or(cuda);
         layers.push(FamilyLayer {
             name: key.get_ref().clone(),
@@ -96,6 +97,7 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
         env,
         cuda,
         python: python.or(fleet_python).unwrap_or_else(|| DEFAULT_PYTHON.to_string()),
+        glibc: glibc.unwrap_or(super::ASSUMED_GLIBC),
         chain: layers,
         span: leaf.span(),
     })

@@ -53,6 +53,8 @@ pub struct FamilyPlan {
     pub cuda: Option<At<String>>,
     /// Python `major.minor` of the family (its own, inherited, `[fleet] python`, else 3.11).
     pub python: String,
+    /// glibc of the family base (its own `glibc`, inherited, else [`ASSUMED_GLIBC`]).
+    pub glibc: (u32, u32),
     /// The layers from the root family down to this one.
     pub chain: Vec<FamilyLayer>,
     /// The whole `[families.NAME]` table.

@@ -92,6 +92,9 @@ pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
         let names = |l: &Option<toml::Spanned<Vec<toml::Spanned<String>>>>| {
             l.as_ref().map(|l| l.get_ref().iter().map(|x| x.get_ref().as_str()).collect::<Vec<_>>().join(","))
         };
+        if let Some(g) = &f.glibc {
+            h.update(format!("glibc={}\n", g.get_ref()).as_bytes());
+        }
         if f.extras.is_some() || f.groups.is_some() || f.package.is_some() {
             let sel =
                 format!("extras={:?}|groups={:?}|package={:?}\n", names(&f.extras), names(&f.groups), v(&f.package));
