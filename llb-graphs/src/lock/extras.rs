@@ -50,7 +50,9 @@ impl Sets {
             | (Operand::Str(s), CmpOp::Version(o), Operand::Var(v))
                 if v == "extra" && matches!(o, Op::Eq | Op::Ne) =>
             {
-                truth(self.extra.contains(&normalize_name(s)) == (o == Op::Eq))
+                // packaging `_eval_extra_set`: no extra selected compares as `extra == ''`.
+                let has = if self.extra.is_empty() { s.is_empty() } else { self.extra.contains(&normalize_name(s)) };
+                truth(has == (o == Op::Eq))
             }
             (Operand::Str(s), CmpOp::In | CmpOp::NotIn, Operand::Var(v)) if is_set(v) => {
                 let set = if v == "extras" { &self.extras } else { &self.groups };

@@ -333,19 +333,18 @@ impl Marker {
                     return truth;
                 }
                 let (l, r) = (resolve(lhs, env), resolve(rhs, env));
+                let cmp = |l: &str, r: &str| compare(l, *op, r, *offset, is_version_key(lhs, rhs));
                 let results: Vec<bool> = match (l, r) {
-                    (Value::Fixed(l), Value::Fixed(r)) => vec![compare(&l, *op, &r, *offset)?],
-                    (Value::FullPython, Value::Fixed(r)) => full_python_samples(env, &r)
-                        .iter()
-                        .map(|l| compare(l, *op, &r, *offset))
-                        .collect::<Result<_, _>>()?,
-                    (Value::Fixed(l), Value::FullPython) => full_python_samples(env, &l)
-                        .iter()
-                        .map(|r| compare(&l, *op, r, *offset))
-                        .collect::<Result<_, _>>()?,
+                    (Value::Fixed(l), Value::Fixed(r)) => vec![cmp(&l, &r)?],
+                    (Value::FullPython, Value::Fixed(r)) => {
+                        full_python_samples(env, &r).iter().map(|l| cmp(l, &r)).collect::<Result<_, _>>()?
+                    }
+                    (Value::Fixed(l), Value::FullPython) => {
+                        full_python_samples(env, &l).iter().map(|r| cmp(&l, r)).collect::<Result<_, _>>()?
+                    }
                     (Value::FullPython, Value::FullPython) => {
                         let s = format!("{}.{}.0", env.python.0, env.python.1);
-                        vec![compare(&s, *op, &s, *offset)?]
+                        vec![cmp(&s, &s)?]
                     }
                 };
                 Ok(Truth::of_samples(&results))
@@ -354,27 +353,37 @@ impl Marker {
     }
 }
 
-/// One comparison, as `packaging.markers._eval_op`: a PEP 440 comparison when the right side
-/// is a valid specifier for the left side's version, else plain string comparison.
-fn compare(l: &str, op: CmpOp, r: &str, offset: usize) -> Result<bool, MarkerError> {
+/// `packaging.markers.MARKERS_REQUIRING_VERSION` (of those a target determines): the
+/// variables compared as PEP 440 versions.
+fn is_version_key(lhs: &Operand, rhs: &Operand) -> bool {
+    [lhs, rhs].iter().any(|o| {
+        matches!(o, Operand::Var(v) if matches!(v.as_str(), "python_version" | "python_full_version" | "implementation_version"))
+    })
+}
+
+/// One comparison, as `packaging.markers._eval_op` (packaging 26): for a version variable, a
+/// PEP 440 comparison when the right side is a valid specifier for the operator; otherwise
+/// strings, where `<` and `>` are false, `<=` and `>=` mean equality, and `~=`/`===` are
+/// undefined (an error), as PEP 508 now specifies for non-version values.
+fn compare(l: &str, op: CmpOp, r: &str, offset: usize, version_key: bool) -> Result<bool, MarkerError> {
     let op = match op {
         CmpOp::In => return Ok(r.contains(l)),
         CmpOp::NotIn => return Ok(!r.contains(l)),
         CmpOp::Version(op) => op,
     };
-    if let Ok(v) = l.parse::<Version>() {
-        if let Ok(b) = matches(&v, op, r) {
-            return Ok(b);
-        }
+    // `Specifier(op + r).contains(l)`: false when `l` is no version.
+    let valid_spec = || "0".parse::<Version>().is_ok_and(|zero| matches(&zero, op, r).is_ok());
+    if version_key && valid_spec() {
+        return Ok(l.parse::<Version>().is_ok_and(|v| matches(&v, op, r) == Ok(true)));
     }
     Ok(match op {
-        Op::Eq | Op::Arbitrary => l == r,
+        Op::Eq | Op::Le | Op::Ge => l == r,
         Op::Ne => l != r,
-        Op::Lt => l < r,
-        Op::Le => l <= r,
-        Op::Gt => l > r,
-        Op::Ge => l >= r,
-        Op::Compatible => return Err(err(offset, format!("`~=` needs versions, got `{l}` and `{r}`"))),
+        Op::Lt | Op::Gt => false,
+        Op::Compatible | Op::Arbitrary => {
+            let sym = if op == Op::Compatible { "~=" } else { "===" };
+            return Err(err(offset, format!("`{sym}` needs versions, got `{l}` and `{r}`")));
+        }
     })
 }
 

@@ -3,9 +3,10 @@
 //!
 //! Invariants: parsing never panics; ordering follows PEP 440 §"Summary of permitted suffixes
 //! and relative ordering" (dev < pre < final < post, release compared with trailing zeros
-//! ignored, local versions after their public version). Not implemented, on purpose: the
-//! "exclusive ordered comparison" rule that `<V` excludes pre-releases of `V` — targets here are
-//! final CPython releases, where it never changes an answer.
+//! ignored, local versions after their public version). Ordered comparisons are exclusive as
+//! in PEP 440 §"Exclusive ordered comparison" (`<V` excludes pre-releases of `V`, `>V` its
+//! post-releases and local versions), as `packaging.specifiers` implements them; the
+//! `packaging_oracle` test checks both against `packaging`.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -50,6 +51,27 @@ impl Version {
     fn public(&self) -> Version {
         Version { local: Vec::new(), ..self.clone() }
     }
+
+    /// Epoch and release only (`packaging`'s `base_version`).
+    fn base(&self) -> Version {
+        Version {
+            epoch: self.epoch,
+            release: self.release.clone(),
+            pre: None,
+            post: None,
+            dev: None,
+            local: Vec::new(),
+        }
+    }
+
+    /// Without post, dev and local parts: what a post-release is a post-release of.
+    fn without_post(&self) -> Version {
+        Version { post: None, dev: None, local: Vec::new(), ..self.clone() }
+    }
+
+    fn is_prerelease(&self) -> bool {
+        self.pre.is_some() || self.dev.is_some()
+    }
 }
 
 impl FromStr for Version {
@@ -84,10 +106,13 @@ impl FromStr for Version {
         if let Some((_, n, r)) = take_suffix(suffix, &[("post", 0), ("rev", 0), ("r", 0)]) {
             v.post = Some(n);
             suffix = r;
-        } else if let Some(n) = suffix.strip_prefix('-').and_then(|n| n.parse().ok()) {
-            // `1.0-1` is an implicit post release.
-            v.post = Some(n);
-            suffix = "";
+        } else if let Some(rest) = suffix.strip_prefix('-') {
+            // `1.0-1` is an implicit post release (a dev part may follow: `1.0-1.dev2`).
+            let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            if end > 0 {
+                v.post = Some(rest[..end].parse().map_err(|_| bad())?);
+                suffix = &rest[end..];
+            }
         }
         if let Some((_, n, r)) = take_suffix(suffix, &[("dev", 0)]) {
             v.dev = Some(n);
@@ -251,6 +276,9 @@ impl Op {
 pub fn matches(candidate: &Version, op: Op, spec: &str) -> Result<bool, VersionError> {
     let spec = spec.trim();
     if op == Op::Arbitrary {
+        if spec.is_empty() {
+            return Err(VersionError(spec.to_string()));
+        }
         return Ok(candidate.to_string().eq_ignore_ascii_case(spec));
     }
     if let Some(prefix) = spec.strip_suffix(".*") {
@@ -264,14 +292,23 @@ pub fn matches(candidate: &Version, op: Op, spec: &str) -> Result<bool, VersionE
         return Ok(hit == (op == Op::Eq));
     }
     let s: Version = spec.parse()?;
+    // PEP 440 §"Version specifiers": a local label is only allowed with `==` and `!=`.
+    if s.has_local() && !matches!(op, Op::Eq | Op::Ne) {
+        return Err(VersionError(spec.to_string()));
+    }
     // Without a local label in the specifier, the candidate's local label is ignored.
     let c = if s.has_local() { candidate.clone() } else { candidate.public() };
     Ok(match op {
         Op::Eq => c == s,
         Op::Ne => c != s,
-        Op::Lt => c < s,
+        // Exclusive ordered comparisons (PEP 440): `<V` admits no pre-release of V itself and
+        // `>V` no post-release or local version of V itself, unless V is one.
+        Op::Lt => c < s && !(!s.is_prerelease() && c.is_prerelease() && c.base() == s),
         Op::Le => c <= s,
-        Op::Gt => c > s,
+        Op::Gt => {
+            let post_of_s = s.post.is_none() && c.post.is_some() && c.without_post() == s;
+            c > s && !post_of_s && !(candidate.has_local() && candidate.public() == s)
+        }
         Op::Ge => c >= s,
         Op::Compatible => {
             if s.release.len() < 2 {
