@@ -31,7 +31,7 @@ fn locked(lock_path: &Path) -> Vec<(String, String, String, String, String)> {
     let f = SourceFile::new("uv.lock", std::fs::read_to_string(lock_path).expect("read lock"));
     let l = lock::parse(&f).expect("lock parses");
     let env = TargetEnv { python: (3, 11), platform: Platform::LinuxAmd64, libc: Libc::Glibc(2, 28) };
-    let sel = lock::select(&l, &f, &env).expect("lock selects");
+    let sel = lock::select(&l, &f, &env, &lock::Selection::default()).expect("lock selects");
     sel.into_iter()
         .map(|s| (s.name, s.version, s.artifact.sha256, s.artifact.filename, s.artifact.url.expect("url")))
         .collect()

@@ -36,7 +36,7 @@ fn locked(path: &str, platform: Platform) -> BTreeSet<(String, String, String)> 
     let f = SourceFile::new("uv.lock", text);
     let l = lock::parse(&f).expect("lock parses");
     let env = TargetEnv { python: (3, 11), platform, libc: Libc::Glibc(2, 28) };
-    let sel = lock::select(&l, &f, &env).expect("lock selects");
+    let sel = lock::select(&l, &f, &env, &lock::Selection::default()).expect("lock selects");
     sel.into_iter().map(|s| (s.name, s.version, s.artifact.sha256)).collect()
 }
 
