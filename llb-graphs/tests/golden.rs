@@ -95,9 +95,13 @@ fn golden_llb_matches() {
             continue;
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
+        let actual = dir.join("actual.json");
         if got != want {
-            std::fs::write(dir.join("actual.json"), &got).unwrap();
+            std::fs::write(&actual, &got).unwrap();
             failed.push(dir.display().to_string());
+        } else if actual.exists() {
+            // Left by an earlier failing run (git-ignored): a passing case has none.
+            std::fs::remove_file(&actual).unwrap();
         }
     }
     assert!(failed.is_empty(), "golden mismatch (see actual.json next to expected.json): {failed:?}");
