@@ -1,6 +1,7 @@
 //! fleet manifest → resolved plan → BuildKit LLB. No tokio, no I/O: callers hand in file
 //! bytes and resolved base-image configs, and get back a marshalled `pb.Definition`.
 
+pub mod build;
 pub mod diag;
 pub mod directive;
 pub mod lint;

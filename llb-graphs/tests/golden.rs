@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use llb_graphs::build::{BuildArgs, Locks, PlatformInputs, Request};
 use llb_graphs::diag::SourceFile;
 use llb_graphs::llb::{pb, render, MarshalOptions};
 use llb_graphs::lower::{lower_service, LowerOptions, ResolvedImage};
@@ -41,37 +42,42 @@ fn render_case(dir: &Path) -> serde_json::Value {
     let mpath = dir.join(&case.manifest);
     let bytes = std::fs::read(&mpath).unwrap();
     let file = manifest::source_file("fleet.toml", &bytes).unwrap();
-    let m = manifest::parse(&file).unwrap();
-    let plan = plan::plan_service(&file, &m, Some(&case.target)).unwrap();
-    let base =
-        ResolvedImage::image(plan.family.base.value.pinned(BASE_DIGEST), serde_json::from_str(BASE_CONFIG).unwrap());
-    let opts = LowerOptions { merge_op: case.merge, session_id: Some("SESSION".into()), ..Default::default() };
-    let read = |p: &str| SourceFile::new(p, std::fs::read_to_string(mpath.parent().unwrap().join(p)).unwrap());
+    let args = BuildArgs { artifact_mirror: case.mirror.clone(), ..Default::default() };
+    let req = Request::new(file, Some(&case.target), args).unwrap();
     let platform = llb_graphs::llb::Platform::linux_amd64();
-    let mut deps = vec![];
-    for layer in &plan.family.chain {
-        if let Some(l) = &layer.lock {
-            deps.push(plan::plan_family_deps(&file, &plan, layer, &read(&l.value), &platform, false).unwrap());
-        }
+    // The fixtures supply what the request needs: lockfiles from the case folder, a fixed base.
+    let mut locks = Locks::default();
+    for need in req.lock_needs() {
+        let text = std::fs::read_to_string(mpath.parent().unwrap().join(&need.at.value)).unwrap();
+        locks.insert(&need, SourceFile::new(need.at.value.clone(), text));
     }
-    if let Some(l) = &plan.lock {
-        deps.push(plan::plan_deps(&file, &plan, &read(&l.value), &platform, false).unwrap());
-    }
+    let deps = req.select(&locks, &platform, false).unwrap();
+    let base = ResolvedImage::image(
+        req.plan.family.base.value.pinned(BASE_DIGEST),
+        serde_json::from_str(BASE_CONFIG).unwrap(),
+    );
     let profile = case.machine.as_deref().map(|m| llb_graphs::profile::builtin(m).unwrap().unwrap());
     // apt steps need the archive: such builds run with --network=host.
-    let apt = plan.family.chain.iter().any(|l| !l.apt.is_empty());
+    let apt = req.plan.family.chain.iter().any(|l| !l.apt.is_empty());
     let network = if apt { llb_graphs::llb::NetMode::Host } else { llb_graphs::llb::NetMode::None };
-    let opts = LowerOptions { artifact_mirror: case.mirror.clone(), profile, network, ..opts };
-    let lowered = llb_graphs::lower::lower_service_with(&file, &plan, &base, &deps, &opts).unwrap();
+    let opts = req.lower_options(LowerOptions {
+        merge_op: case.merge,
+        session_id: Some("SESSION".into()),
+        profile,
+        network,
+        ..Default::default()
+    });
     let info = pb::SourceInfo {
-        filename: file.name.clone(),
-        data: file.text.clone().into_bytes(),
+        filename: req.file.name.clone(),
+        data: req.file.text.clone().into_bytes(),
         language: "toml".into(),
         definition: None,
     };
-    let m = lowered.state.marshal(&MarshalOptions { source_infos: vec![info], allowed_caps: None }).unwrap();
-    let mut v = render::definition_json(&m.definition);
-    v["image_config"] = lowered.image_config;
+    let marshal = MarshalOptions { source_infos: vec![info], allowed_caps: None };
+    let graphs = req.finish(&opts, vec![PlatformInputs { platform, base, deps }], &marshal).unwrap();
+    let g = graphs.into_iter().next().unwrap();
+    let mut v = render::definition_json(&g.definition);
+    v["image_config"] = g.image_config;
     v
 }
 

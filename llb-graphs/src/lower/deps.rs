@@ -7,31 +7,16 @@
 
 use crate::llb::{CacheSharing, Copy, Exec, FileAction, HttpSource, Mount, NetMode, OpMeta, State};
 use crate::lock::{Artifact, ArtifactKind, Selected};
+use crate::plan::ServicePlan;
 
 use super::Cx;
 
-/// Where the service's locked packages live in the image (`pip install --target`).
-pub const SITE: &str = "/opt/fleet/site";
+// Transitional: `LockedDeps` and `SITE` moved to `plan` (the plan owns the install prefixes);
+// re-exported here so code written against `lower::{LockedDeps, SITE}` still compiles.
+pub use crate::plan::{LockedDeps, SITE};
 const WHEELS: &str = "/fleet/wheels";
 const REQS: &str = "/fleet/req";
 const OUT: &str = "/fleet/out";
-
-/// The locked, selected dependencies of one service.
-#[derive(Clone, Debug)]
-pub struct LockedDeps {
-    /// Lockfile path in the context, for names and messages.
-    pub path: String,
-    /// One artifact per package, sorted by name.
-    pub selected: Vec<Selected>,
-    /// `--index-url` / `--extra-index-url` of the lockfile, in order (requirements files).
-    pub index_urls: Vec<String>,
-    /// Span of the manifest's `lock = ...` value.
-    pub span: std::ops::Range<usize>,
-    /// BuildKit secret holding a private index URL (`[fleet] index_secret`).
-    pub index_secret: Option<String>,
-    /// Install prefix in the image: [`SITE`] for the service, a family's own site otherwise.
-    pub prefix: String,
-}
 
 /// The install prefix as a state whose root is the image root (files under the prefix).
 pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
@@ -177,11 +162,7 @@ fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
         }
     }
     args.extend(["-r".into(), format!("{REQS}/requirements.txt")]);
-    let p = &cx.opts.platform;
-    let mut id = format!("fleet-pip/{}/py{}/{}-{}", cx.plan.family.name, cx.plan.python, p.os, p.architecture);
-    if let Some(ns) = cx.opts.cache_ns.as_deref().filter(|n| !n.is_empty()) {
-        id = format!("{ns}/{id}");
-    }
+    let id = pip_cache_id(cx.plan, &cx.opts.platform, cx.opts.cache_ns.as_deref());
     let mut exec = Exec::new(args);
     if let Some(id) = &deps.index_secret {
         // The URL with its credentials reaches pip as an env var for this step only.
@@ -201,6 +182,17 @@ fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
         .meta(cx.meta(format!("download {} locked packages (hash-checked)", deps.selected.len()), &deps.span));
     base.run(exec).mount_output(OUT).unwrap_or_default()
+}
+
+/// The pip cache mount id of `plan` on `platform`: namespaced by family, Python and platform,
+/// and prefixed by `BUILDKIT_CACHE_MOUNT_NS` as the Dockerfile frontend does. The outline
+/// subrequest shows this same value.
+pub fn pip_cache_id(plan: &ServicePlan, platform: &crate::llb::Platform, ns: Option<&str>) -> String {
+    let id = format!("fleet-pip/{}/py{}/{}-{}", plan.family.name, plan.python, platform.os, platform.architecture);
+    match ns.filter(|n| !n.is_empty()) {
+        Some(ns) => format!("{ns}/{id}"),
+        None => id,
+    }
 }
 
 /// The artifact's URL, or the mirror's URL for the same file name (the checksum still guards it).

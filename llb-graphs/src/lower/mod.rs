@@ -12,7 +12,7 @@ mod sdist;
 use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
-pub use deps::{mirror_url, LockedDeps, SITE};
+pub use deps::{mirror_url, pip_cache_id, LockedDeps, SITE};
 pub use image_config::{healthcheck_command, ImageConfigError};
 
 use crate::diag::SourceFile;

@@ -96,16 +96,22 @@ pub fn check_paths(file: &SourceFile, m: &Manifest, look: &dyn Fn(&str) -> PathK
         let Ok(path) = context_path(src.get_ref()) else {
             continue;
         };
-        let problem = match look(&path) {
-            PathKind::Dir => continue,
-            PathKind::Missing => "does not exist in the build context",
-            PathKind::File => "is a file; it must be a directory",
-            PathKind::Symlink => "is (or passes through) a symlink; BuildKit sends links, not their targets",
-        };
+        let Some(problem) = source_problem(look(&path)) else { continue };
         let msg = format!("service `{}`: source directory `{}` {problem}", name.get_ref(), src.get_ref());
         out.push(Diagnostic::error(file, src.span(), msg).rule(&rules::MISSING_SOURCE));
     }
     out
+}
+
+/// What is wrong with a source directory that turned out to be `kind` (`None`: a directory).
+/// The one wording of `MissingSource`, for the CLI's look on disk and the gateway's over BuildKit.
+pub fn source_problem(kind: PathKind) -> Option<&'static str> {
+    match kind {
+        PathKind::Dir => None,
+        PathKind::Missing => Some("does not exist in the build context"),
+        PathKind::File => Some("is a file; it must be a directory"),
+        PathKind::Symlink => Some("is (or passes through) a symlink; BuildKit sends links, not their targets"),
+    }
 }
 
 /// Normalises a path that must stay inside the build context: relative, no `..`, `./` folded.

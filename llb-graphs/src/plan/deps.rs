@@ -5,10 +5,10 @@
 use crate::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
 use crate::llb::Platform;
 use crate::lock::{self, ArtifactKind, Libc, TargetEnv};
-use crate::lower::LockedDeps;
 use crate::manifest::validate::parse_python;
 use crate::rules;
 
+use super::install::{family_site, LockedDeps, SITE};
 use super::ServicePlan;
 
 /// glibc assumed for a family base without `glibc = "2.N"`: 2.28 admits `manylinux_2_28` and
@@ -42,7 +42,7 @@ pub fn plan_deps(
             note: Box::new(Diagnostic::error(manifest, plan.span.clone(), "no lock")),
         });
     };
-    deps_for(manifest, plan, (at, &plan.lock_select), crate::lower::SITE, lock_file, platform, network)
+    deps_for(manifest, plan, (at, &plan.lock_select), SITE, lock_file, platform, network)
 }
 
 /// [`plan_deps`] for the lockfile of one family layer of the service's chain; its packages go
@@ -63,11 +63,6 @@ pub fn plan_family_deps(
     };
     let prefix = family_site(&layer.name);
     deps_for(manifest, plan, (at, &layer.lock_select), &prefix, lock_file, platform, network)
-}
-
-/// Where a family's locked packages live in its images.
-pub fn family_site(family: &str) -> String {
-    format!("/opt/fleet/families/{family}/site")
 }
 
 fn deps_for(

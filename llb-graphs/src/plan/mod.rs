@@ -5,10 +5,12 @@ mod deps;
 mod family;
 mod fleet;
 mod image_ref;
+mod install;
 mod target;
 
-pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, LockSelect, ASSUMED_GLIBC};
+pub use deps::{plan_deps, plan_family_deps, DepsError, LockSelect, ASSUMED_GLIBC};
 pub use family::{resolve_family, BuilderPlan, FamilyLayer};
+pub use install::{family_site, LockedDeps, SITE};
 pub use fleet::{fleet_targets, graph_dot, image_name, FleetTarget};
 pub use target::{family_image, family_tag, use_published_families, TargetKind};
 
