@@ -114,7 +114,7 @@ pub fn options(data: &[u8]) {
     for (host, ip) in &o.add_hosts {
         assert!(!host.is_empty() && ip.parse::<std::net::IpAddr>().is_ok(), "add-hosts {host}={ip}");
     }
-    if let Some(s) = o.source_date_epoch {
+    if let Some(s) = o.args.source_date_epoch {
         assert!(s >= 0);
     }
 }

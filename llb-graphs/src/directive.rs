@@ -53,7 +53,7 @@ pub fn config(file: &SourceFile, build_arg: Option<&str>) -> Result<CheckConfig,
     parse(&value).map_err(|why| {
         let (at, origin) = match span {
             Some(s) => (s, "check directive".to_string()),
-            None => (0..0, "BUILDKIT_DOCKERFILE_CHECK".to_string()),
+            None => (0..0, crate::build::BUILDKIT_DOCKERFILE_CHECK.to_string()),
         };
         Diagnostic::error(file, at, format!("{origin} `{value}`: {why}")).rule(&rules::INVALID_CHECK_DIRECTIVE)
     })

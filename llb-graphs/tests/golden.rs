@@ -74,7 +74,9 @@ fn render_case(dir: &Path) -> serde_json::Value {
         definition: None,
     };
     let marshal = MarshalOptions { source_infos: vec![info], allowed_caps: None };
-    let graphs = req.finish(&opts, vec![PlatformInputs { platform, base, deps }], &marshal).unwrap();
+    let graphs = req
+        .finish(&opts, vec![PlatformInputs { platform, base, deps, builders: Default::default() }], &marshal)
+        .unwrap();
     let g = graphs.into_iter().next().unwrap();
     let mut v = render::definition_json(&g.definition);
     v["image_config"] = g.image_config;

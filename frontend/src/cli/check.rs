@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use clap::Args;
+use llb_graphs::build::ProfileNeed;
 use llb_graphs::diag::{Diagnostic, Diagnostics, Severity};
-use llb_graphs::manifest::validate::context_path_pub;
 use llb_graphs::{lint, manifest, plan, rules};
 use serde_json::json;
 
@@ -72,10 +72,10 @@ fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
         Err(d) => return Ok(d.0),
     };
     let ctx = load::context_dir(path, args.context.as_ref());
-    let dir = m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()).map(|p| context_path_pub(p.get_ref()));
+    let dir = plan::profiles_dir(&m);
     let mut all = lint::all(&file, &m, None, None);
     for name in &args.machines {
-        match load::profile(&ctx, dir.as_deref(), name) {
+        match load::profile(&ctx, &ProfileNeed::new(dir.clone(), name)) {
             Ok(p) => all.extend(lint::cuda_without_gpu(&file, &m, &p)),
             Err(e) => all.extend(e.downcast::<Diagnostics>()?.0),
         }

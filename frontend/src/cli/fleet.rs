@@ -98,7 +98,7 @@ pub fn bake(args: &FleetArgs) -> anyhow::Result<i32> {
         if let (TargetKind::Service, Some(fam)) = (t.kind, &t.depends_on) {
             // The service builds on its family's image, and that image is the family target of
             // this same bake (buildx passes it to the frontend as an input).
-            a.insert("FLEET_FAMILIES".into(), json!("published"));
+            a.insert(llb_graphs::build::FLEET_FAMILIES.into(), json!("published"));
             if let Some(img) = all.iter().find(|f| f.kind == TargetKind::Family && &f.name == fam) {
                 target["contexts"] = json!({ img.image.to_string(): format!("target:{fam}") });
             }

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use llb_graphs::build::{BuildArgs, PlatformInputs, Request};
+use llb_graphs::diag::Diagnostics;
 use llb_graphs::llb::{render, MarshalOptions, Platform};
-use llb_graphs::lower::{self, LowerOptions, ResolvedImage};
-use llb_graphs::{manifest, plan};
+use llb_graphs::lower::{LowerOptions, ResolvedImage};
+use llb_graphs::manifest;
 use prost::Message;
 
 use super::load;
@@ -39,7 +41,7 @@ pub struct LlbArgs {
     pub format: String,
 }
 
-/// Runs `llb`.
+/// Runs `llb`: the build driver with inputs from the filesystem.
 pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
     let l = match load::load(&args.manifest)? {
         Ok(l) => l,
@@ -49,55 +51,57 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         }
     };
     let ctx = load::context_dir(&args.manifest, args.context.as_ref());
+    // Every service's source directory, then (as in a build) the lint gate and the plan.
     let mut problems = manifest::check_paths(&l.file, &l.manifest, &|p| load::look(&ctx, p));
-    // As in a build: warnings fail it under `check=error=true` (or a malformed directive).
-    let warnings = llb_graphs::lint::build_warnings(&l.file, &l.manifest, None);
-    problems.extend(warnings.into_iter().filter(|d| d.severity == llb_graphs::diag::Severity::Error));
-    let plan = match plan::plan_service(&l.file, &l.manifest, args.target.as_deref()) {
-        Ok(p) => Some(p),
+    let build_args = BuildArgs { machine: args.machine.clone(), ..Default::default() };
+    let req = match Request::from_manifest(l.file, l.manifest, args.target.as_deref(), build_args) {
+        Ok(r) => Some(r),
         Err(d) => {
             problems.extend(d.0);
             None
         }
     };
-    let Some(plan) = plan.filter(|_| problems.is_empty()) else {
-        load::print(&llb_graphs::diag::Diagnostics(problems));
+    let Some(req) = req.filter(|_| problems.is_empty()) else {
+        load::print(&Diagnostics(problems));
         return Ok(1);
     };
     let platform = Platform::parse(&args.platform).with_context(|| format!("bad --platform {:?}", args.platform))?;
-    if let Err(d) = plan::check_platform(&l.file, &plan, &platform) {
+    if let Err(d) = req.platforms(std::slice::from_ref(&platform), Platform::linux_amd64()) {
         load::print(&d);
         return Ok(1);
     }
-    let machine = load::profile(&ctx, plan.profiles_dir.as_deref(), &args.machine)?;
-    if let Err(d) = plan::check_profile(&l.file, &plan, &machine) {
+    let machine = load::profile(&ctx, &req.profile_need())?;
+    if let Err(d) = req.check_profile(&machine) {
         load::print(&d);
         return Ok(1);
     }
-    let opts = LowerOptions { platform, merge_op: !args.no_merge, profile: Some(machine), ..Default::default() };
-    let base = ResolvedImage::unresolved(plan.family.base.value.clone());
-    let deps = match load::deps(&ctx, &l.file, &plan, &opts.platform) {
+    let deps = match load::deps(&ctx, &req.file, &req.plan, &platform) {
         Ok(d) => d,
         Err(d) => {
-            load::print(&llb_graphs::diag::Diagnostics(d));
+            load::print(&Diagnostics(d));
             return Ok(1);
         }
     };
-    let lowered = lower::lower_service_with(&l.file, &plan, &base, &deps, &opts)?;
+    let opts =
+        req.lower_options(LowerOptions { merge_op: !args.no_merge, profile: Some(machine), ..Default::default() });
+    let base = ResolvedImage::unresolved(req.plan.family.base.value.clone());
     let info = llb_graphs::llb::pb::SourceInfo {
-        filename: l.file.name.clone(),
-        data: l.file.text.clone().into_bytes(),
+        filename: req.file.name.clone(),
+        data: req.file.text.clone().into_bytes(),
         language: "toml".into(),
         definition: None,
     };
-    let m = lowered.state.marshal(&MarshalOptions { source_infos: vec![info], allowed_caps: None })?;
+    let marshal = MarshalOptions { source_infos: vec![info], allowed_caps: None };
+    let graph = req
+        .finish(&opts, vec![PlatformInputs { platform, base, deps, builders: Default::default() }], &marshal)?
+        .remove(0);
     let mut out = std::io::stdout().lock();
     if args.format == "json" {
-        let mut v = render::definition_json(&m.definition);
-        v["image_config"] = lowered.image_config;
+        let mut v = render::definition_json(&graph.definition);
+        v["image_config"] = graph.image_config;
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
-        out.write_all(&m.definition.encode_to_vec())?;
+        out.write_all(&graph.definition.encode_to_vec())?;
     }
     out.flush()?;
     Ok(0)

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use llb_graphs::build::{self, LockError, LockNeed, Locks, ProfileNeed};
 use llb_graphs::diag::{Diagnostic, Diagnostics, SourceFile};
 use llb_graphs::manifest::{self, Manifest, PathKind};
 
@@ -47,55 +48,46 @@ pub fn look(ctx: &Path, rel: &str) -> PathKind {
     }
 }
 
-/// Reads, parses and selects the lockfiles of the service and of its families for `platform`.
-/// Problems come back as lines ready to print (lockfile errors, then the manifest note).
+/// Reads the lockfiles `plan` names from `ctx` and selects them for `platform`. Problems come
+/// back as lines ready to print (lockfile errors, then the manifest note).
 pub fn deps(
     ctx: &Path,
     file: &SourceFile,
     plan: &llb_graphs::plan::ServicePlan,
     platform: &llb_graphs::llb::Platform,
-) -> Result<Vec<llb_graphs::lower::LockedDeps>, Vec<Diagnostic>> {
-    use llb_graphs::plan::{plan_deps, plan_family_deps, At};
-    let read = |at: &At<String>| -> Result<SourceFile, Vec<Diagnostic>> {
-        if look(ctx, &at.value) != PathKind::File {
-            let msg = format!("lockfile `{}` does not exist in the build context", at.value);
-            return Err(vec![Diagnostic::error(file, at.span.clone(), msg).rule(&llb_graphs::rules::INVALID_LOCK)]);
-        }
-        let bytes = std::fs::read(ctx.join(&at.value)).map_err(|e| {
-            vec![Diagnostic::error(file, at.span.clone(), e.to_string()).rule(&llb_graphs::rules::INVALID_LOCK)]
-        })?;
-        manifest::source_file(&at.value, &bytes)
-            .map_err(|d| d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect())
-    };
-    let unfold = |e: llb_graphs::plan::DepsError| {
-        let mut v = e.lock.0;
-        v.push(*e.note);
-        v
-    };
+) -> Result<Vec<llb_graphs::plan::LockedDeps>, Vec<Diagnostic>> {
+    let mut locks = Locks::default();
+    for need in build::lock_needs(plan) {
+        let file = read_lock(ctx, file, &need)?;
+        locks.insert(&need, file);
+    }
     // Offline: assume the build may reach the index, so hash-only requirements still lower.
-    let mut out = vec![];
-    for layer in &plan.family.chain {
-        if let Some(at) = &layer.lock {
-            out.push(plan_family_deps(file, plan, layer, &read(at)?, platform, true).map_err(unfold)?);
-        }
-    }
-    if let Some(at) = &plan.lock {
-        out.push(plan_deps(file, plan, &read(at)?, platform, true).map_err(unfold)?);
-    }
-    Ok(out)
+    build::select_locks(file, plan, &locks, platform, true).map_err(LockError::unfold)
 }
 
-/// The machine profile `name`: from the manifest's profiles folder in `ctx`, else built in.
-pub fn profile(ctx: &Path, profiles_dir: Option<&str>, name: &str) -> anyhow::Result<llb_graphs::profile::Profile> {
-    use llb_graphs::profile;
-    let Some(dir) = profiles_dir else {
-        let known = profile::builtin_names().join(", ");
-        return match profile::builtin(name) {
+fn read_lock(ctx: &Path, file: &SourceFile, need: &LockNeed) -> Result<SourceFile, Vec<Diagnostic>> {
+    let at = &need.at;
+    if look(ctx, &at.value) != PathKind::File {
+        return Err(vec![need.missing(file)]);
+    }
+    let bytes = std::fs::read(ctx.join(&at.value)).map_err(|e| {
+        vec![Diagnostic::error(file, at.span.clone(), e.to_string()).rule(&llb_graphs::rules::INVALID_LOCK)]
+    })?;
+    manifest::source_file(&at.value, &bytes)
+        .map_err(|d| d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect())
+}
+
+/// The machine profile `need` names: from the manifest's profiles folder in `ctx`, else built in.
+pub fn profile(ctx: &Path, need: &ProfileNeed) -> anyhow::Result<llb_graphs::profile::Profile> {
+    let name = &need.name;
+    let (Some(dir), Some(rel)) = (&need.dir, need.path()) else {
+        let known = llb_graphs::profile::builtin_names().join(", ");
+        return match need.builtin() {
             Some(p) => p.map_err(|d| anyhow::anyhow!("{d}")),
             None => anyhow::bail!("unknown machine profile `{name}`; known profiles: {known}"),
         };
     };
-    let path = ctx.join(dir).join(format!("{name}.json"));
+    let path = ctx.join(&rel);
     let Ok(text) = std::fs::read_to_string(&path) else {
         let mut known: Vec<String> = std::fs::read_dir(ctx.join(dir))
             .map(|rd| {
@@ -108,7 +100,7 @@ pub fn profile(ctx: &Path, profiles_dir: Option<&str>, name: &str) -> anyhow::Re
         anyhow::bail!("unknown machine profile `{name}` (no {}); known profiles: {}", path.display(), known.join(", "));
     };
     // Kept as `Diagnostics` inside the error so `check` can report them as findings.
-    profile::parse(&SourceFile::new(format!("{dir}/{name}.json"), text), name).map_err(anyhow::Error::new)
+    need.parse(text).map_err(anyhow::Error::new)
 }
 
 /// Prints diagnostics, one per line, to stderr.

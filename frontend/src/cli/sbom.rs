@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use llb_graphs::build::{BuildArgs, Request};
 use llb_graphs::diag::Diagnostics;
 use llb_graphs::llb::Platform;
 use llb_graphs::lower::{LowerOptions, ResolvedImage};
@@ -58,36 +59,35 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<i32> {
     };
     let ctx = load::context_dir(&args.manifest, args.context.as_ref());
     let problems = manifest::check_paths(&l.file, &l.manifest, &|p| load::look(&ctx, p));
-    let plan = match plan::plan_service(&l.file, &l.manifest, args.target.as_deref()) {
-        Ok(p) if problems.is_empty() => p,
-        Ok(_) => return fail(problems),
-        Err(d) => return fail(problems.into_iter().chain(d.0).collect()),
-    };
-    let platform = Platform::parse(&args.platform).with_context(|| format!("bad --platform {:?}", args.platform))?;
-    if let Err(d) = plan::check_platform(&l.file, &plan, &platform) {
-        return fail(d.0);
-    }
-    let machine = load::profile(&ctx, plan.profiles_dir.as_deref(), &args.machine)?;
-    if let Err(d) = plan::check_profile(&l.file, &plan, &machine) {
-        return fail(d.0);
-    }
-    let deps = match load::deps(&ctx, &l.file, &plan, &platform) {
-        Ok(d) => d,
-        Err(d) => return fail(d),
-    };
-    let opts = LowerOptions {
-        platform,
-        artifact_mirror: args
-            .artifact_mirror
-            .clone()
-            .filter(|m| !m.is_empty())
-            .or_else(|| plan.artifact_mirror.clone()),
+    let build_args = BuildArgs {
+        machine: args.machine.clone(),
+        artifact_mirror: args.artifact_mirror.clone().filter(|m| !m.is_empty()),
         source_date_epoch: match args.source_date_epoch {
             Some(e) => Some(e),
             None => env_epoch()?,
         },
         ..Default::default()
     };
+    // The build's own request: its plan, platform and profile checks, its lockfiles.
+    let req = match Request::from_manifest(l.file, l.manifest, args.target.as_deref(), build_args) {
+        Ok(r) if problems.is_empty() => r,
+        Ok(_) => return fail(problems),
+        Err(d) => return fail(problems.into_iter().chain(d.0).collect()),
+    };
+    let platform = Platform::parse(&args.platform).with_context(|| format!("bad --platform {:?}", args.platform))?;
+    if let Err(d) = req.platforms(std::slice::from_ref(&platform), Platform::linux_amd64()) {
+        return fail(d.0);
+    }
+    let machine = load::profile(&ctx, &req.profile_need())?;
+    if let Err(d) = req.check_profile(&machine) {
+        return fail(d.0);
+    }
+    let deps = match load::deps(&ctx, &req.file, &req.plan, &platform) {
+        Ok(d) => d,
+        Err(d) => return fail(d),
+    };
+    let opts = req.lower_options(LowerOptions { platform, ..Default::default() });
+    let plan = &req.plan;
     let base_ref = match &args.base_digest {
         Some(d) => {
             let pinned = format!("{}@{d}", plan.family.base.value);
@@ -97,8 +97,7 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<i32> {
     };
     let base = ResolvedImage::unresolved(base_ref);
     let format = if args.format == "cyclonedx" { Format::CycloneDx } else { Format::Spdx };
-    let input =
-        sbom::Input { plan: &plan, deps: &deps, base: &base, opts: &opts, tool_version: env!("CARGO_PKG_VERSION") };
+    let input = sbom::Input { plan, deps: &deps, base: &base, opts: &opts, tool_version: env!("CARGO_PKG_VERSION") };
     let mut out = std::io::stdout().lock();
     out.write_all(&sbom::render(&input, format))?;
     out.flush()?;

@@ -17,7 +17,9 @@ use llb_graphs::lower::{LockedDeps, LowerOptions, ResolvedImage};
 use llb_graphs::plan::ServicePlan;
 use llb_graphs::sbom;
 
-use super::build::{marshal_plain, solve, Caps, Client};
+use llb_graphs::build::BUILDKIT_ATTEST_SBOM;
+
+use super::bridge::Bridge;
 use super::manifest::Loaded;
 use super::options::Options;
 
@@ -28,7 +30,7 @@ pub const CAP_ATTESTATIONS: &str = "reference.attestations";
 /// True when the options ask for an SBOM and do not disable it (`disabled=true` in the CSV
 /// params; buildx drops disabled attestations itself, buildctl may send them).
 pub fn requested(opts: &Options) -> bool {
-    let value = opts.raw.get("attest:sbom").or_else(|| opts.build_args.get("BUILDKIT_ATTEST_SBOM"));
+    let value = opts.raw.get("attest:sbom").or_else(|| opts.build_args.get(BUILDKIT_ATTEST_SBOM));
     value.is_some_and(|v| !v.split(',').any(|f| f.trim().eq_ignore_ascii_case("disabled=true")))
 }
 
@@ -37,9 +39,9 @@ pub fn requested(opts: &Options) -> bool {
 /// call cannot itself carry `--sbom`: BuildKit's SBOM processor runs on the subrequest's empty
 /// result too and resolves the generator (`solver/llbsolver/proc/sbom.go`).
 pub fn outline_arg(opts: &Options) -> (&'static str, String, &'static str) {
-    let value = opts.build_args.get("BUILDKIT_ATTEST_SBOM").cloned().unwrap_or_default();
+    let value = opts.build_args.get(BUILDKIT_ATTEST_SBOM).cloned().unwrap_or_default();
     (
-        "BUILDKIT_ATTEST_SBOM",
+        BUILDKIT_ATTEST_SBOM,
         value,
         "set, or --sbom / --attest type=sbom: the frontend attaches an SPDX SBOM from the lockfiles (no scanner)",
     )
@@ -47,29 +49,27 @@ pub fn outline_arg(opts: &Options) -> (&'static str, String, &'static str) {
 
 /// Whether to attach SBOMs to this build: requested, and the daemon takes attestations from a
 /// frontend. Requested but unsupported gives a warning on the manifest's load step.
-pub async fn wanted(client: &mut Client, opts: &Options, caps: &Caps, loaded: &Loaded) -> bool {
-    if !requested(opts) {
+pub async fn wanted(bridge: &mut Bridge, loaded: &Loaded) -> bool {
+    if !requested(&bridge.opts) {
         return false;
     }
-    if caps.api.contains(CAP_ATTESTATIONS) {
+    if bridge.caps.api.contains(CAP_ATTESTATIONS) {
         return true;
     }
     let msg = format!(
         "SBOM requested, but this BuildKit does not take attestations from a frontend (no `{CAP_ATTESTATIONS}` cap): no SBOM from fleet-frontend"
     );
     eprintln!("fleet-frontend: {msg}");
-    if caps.api.contains("gateway.warnings") {
+    if bridge.caps.api.contains("gateway.warnings") {
         let req = WarnRequest { digest: loaded.head.clone(), level: 1, short: msg.into_bytes(), ..Default::default() };
-        if let Err(e) = client.warn(req).await {
-            eprintln!("fleet-frontend: warn failed: {e}");
-        }
+        bridge.warn(req).await;
     }
     false
 }
 
 /// Solves the SPDX document of one platform into a scratch state and returns the attestation.
 pub async fn sbom_attestation(
-    client: &mut Client,
+    bridge: &mut Bridge,
     plan: &ServicePlan,
     deps: &[LockedDeps],
     base: &ResolvedImage,
@@ -82,8 +82,7 @@ pub async fn sbom_attestation(
         ..Default::default()
     };
     let st = State::scratch().file(FileAction::mkfile(format!("/{}", sbom::SPDX_PATH), 0o644, doc), meta);
-    let id = solve(client, marshal_plain(&st)?, &Options::default()).await?;
-    Ok(attestation(id))
+    Ok(attestation(bridge.solve_state(&st).await?.id))
 }
 
 /// The attestation as BuildKit's own scanner labels its result (`reason=sbom`,

@@ -4,32 +4,29 @@
 
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as BkResult;
+use llb_graphs::build::{self, ProfileNeed};
 use llb_graphs::diag::{Diagnostic, Severity, SourceFile};
-use llb_graphs::manifest::validate::context_path_pub;
 use llb_graphs::{lint, manifest, plan};
 use serde_json::{json, Value};
 
-use super::build::Client;
+use super::bridge::Bridge;
 use super::errors;
 use super::manifest::Loaded;
-use super::options::Options;
 use super::subrequests::source_data;
 
 /// Every finding as a lint warning (rule id as `ruleName`, errors included so CI sees them all),
 /// the first error also as `buildError`; status 1 when anything is found.
-pub async fn reply(client: &mut Client, opts: &Options, loaded: &Loaded) -> Result<BkResult, Status> {
+pub async fn reply(bridge: &mut Bridge, loaded: &Loaded) -> Result<BkResult, Status> {
     let file = &loaded.file;
     let mut sources = vec![file.clone()];
     let findings = match manifest::parse_toml(file) {
         Err(d) => d.0,
         Ok(m) => {
-            let dir =
-                m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()).map(|p| context_path_pub(p.get_ref()));
-            let profile = super::profile::load(client, opts, dir.as_deref()).await?;
-            let check = opts.build_args.get(super::build::CHECK_ARG).map(String::as_str);
-            let mut all = lint::all(file, &m, Some(&profile), check);
+            let need = ProfileNeed::new(plan::profiles_dir(&m), &bridge.opts.args.machine);
+            let profile = super::profile::load(bridge, &need).await?;
+            let mut all = lint::all(file, &m, Some(&profile), bridge.opts.args.check.as_deref());
             if !all.iter().any(|d| d.severity == Severity::Error) {
-                all.extend(lock_findings(client, opts, file, &m, &mut sources).await?);
+                all.extend(lock_findings(bridge, file, &m, &mut sources).await?);
             }
             all
         }
@@ -67,17 +64,16 @@ pub async fn reply(client: &mut Client, opts: &Options, loaded: &Loaded) -> Resu
 /// Problems of the lockfiles of the target (`--target`, else every service), for linux/amd64
 /// unless `--platform` says otherwise; each lockfile read becomes a source.
 async fn lock_findings(
-    client: &mut Client,
-    opts: &Options,
+    bridge: &mut Bridge,
     file: &SourceFile,
     m: &manifest::Manifest,
     sources: &mut Vec<SourceFile>,
 ) -> Result<Vec<Diagnostic>, Status> {
-    let targets = match opts.target.as_deref().filter(|t| !t.is_empty()) {
+    let targets = match bridge.opts.target.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => vec![t.to_string()],
         None => m.services.keys().map(|k| k.get_ref().clone()).collect(),
     };
-    let platform = opts.platforms.first().cloned().unwrap_or_else(llb_graphs::llb::Platform::linux_amd64);
+    let platform = bridge.opts.platforms.first().cloned().unwrap_or_else(llb_graphs::llb::Platform::linux_amd64);
     let mut out: Vec<Diagnostic> = vec![];
     for t in targets {
         let plan = match plan::plan_service(file, m, Some(&t)) {
@@ -87,8 +83,11 @@ async fn lock_findings(
                 continue;
             }
         };
-        let locks = super::deps::read_locks(client, opts, file, &plan).await?;
-        for (lock_file, diags) in super::deps::problems(file, &plan, &locks, &platform) {
+        let locks = super::deps::read_locks(bridge, file, &build::lock_needs(&plan)).await?;
+        // Network is assumed, as in `fleet-frontend check`.
+        let problems = build::select_locks(file, &plan, &locks, &platform, true)
+            .map_or_else(|e| super::deps::lock_problems(file, e), |_| vec![]);
+        for (lock_file, diags) in problems {
             if !sources.iter().any(|s| s.name == lock_file.name) {
                 sources.push(lock_file);
             }

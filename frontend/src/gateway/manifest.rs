@@ -2,14 +2,12 @@
 //! `differ=none`), the way dockerui's `ReadEntrypoint` does (buildkit-gateway.md §3).
 
 use bollard_buildkit_proto::google::rpc::Status;
-use bollard_buildkit_proto::moby::buildkit::v1::frontend::ReadFileRequest;
-use llb_graphs::diag::SourceFile;
-use llb_graphs::llb::{pb, LocalSource, OpMeta};
-use llb_graphs::manifest;
+use llb_graphs::diag::{Diagnostics, SourceFile};
+use llb_graphs::llb::pb;
+use llb_graphs::manifest::{self, MAX_MANIFEST_BYTES};
 
-use super::build::{solve, Client};
+use super::bridge::{Bridge, ReadError, Ref};
 use super::errors;
-use super::options::Options;
 
 /// The manifest text and the definition that loaded it (for source maps and `Warn`).
 pub struct Loaded {
@@ -30,40 +28,38 @@ pub fn source_info(l: &Loaded) -> pb::SourceInfo {
 }
 
 /// Fetches and decodes the manifest named by `filename`.
-pub async fn read(client: &mut Client, opts: &Options) -> Result<Loaded, Status> {
-    let mut names = vec![opts.filename.clone()];
+pub async fn read(bridge: &mut Bridge) -> Result<Loaded, Status> {
+    let (filename, local) = (bridge.opts.filename.clone(), bridge.opts.manifest_local.clone());
+    let mut names = vec![filename.clone()];
     // buildx sends `Dockerfile` when -f is not given; a fleet checkout has fleet.toml instead.
-    if opts.filename == "Dockerfile" {
+    if filename == "Dockerfile" {
         names.push("fleet.toml".into());
     }
-
-    let src = LocalSource {
-        name: opts.manifest_local.clone(),
-        session_id: super::options::session_for(opts, &opts.manifest_local),
-        shared_key_hint: Some(opts.manifest_local.clone()),
-        follow_paths: names.clone(),
-        differ: Some("none".into()),
-        meta: OpMeta {
-            custom_name: Some(format!("[internal] load build definition from {}", opts.filename)),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let mut src = bridge.local(&local, format!("load build definition from {filename}"));
+    src.shared_key_hint = Some(local.clone());
+    src.follow_paths = names.clone();
+    src.differ = Some("none".into());
     let marshalled = src.state().marshal(&Default::default()).map_err(|e| errors::plain(e.to_string()))?;
     let def = marshalled.definition;
-    let id = solve(client, def.clone(), &Options::default()).await?;
+    let r = bridge.solve(def.clone(), false).await?;
     let mut last_err = None;
     for name in &names {
-        let req = ReadFileRequest { r#ref: id.clone(), file_path: name.clone(), range: None, mount_index: 0 };
-        match client.read_file(req).await {
-            Ok(resp) => {
-                let bytes = resp.into_inner().data;
-                let file = manifest::source_file(name, &bytes)
-                    .map_err(|d| errors::from_diagnostics(&SourceFile::new(name, ""), &d))?;
-                return Ok(Loaded { file, def, head: marshalled.head });
-            }
+        match read_text(&r, name).await {
+            Ok(Ok(file)) => return Ok(Loaded { file, def, head: marshalled.head }),
+            Ok(Err(d)) => return Err(errors::from_diagnostics(&SourceFile::new(name, ""), &d)),
             Err(s) => last_err = Some(errors::from_rpc(&format!("reading manifest {name}"), &s)),
         }
     }
     Err(last_err.unwrap_or_else(|| errors::plain("no manifest")))
+}
+
+/// Reads a manifest-sized text file (manifest, lockfile, profile) from `r`, at most
+/// [`MAX_MANIFEST_BYTES`]: the outer error when it cannot be read, the inner one when its bytes
+/// are not an acceptable text (too large, empty, not UTF-8), worded by `manifest::source_file`.
+pub async fn read_text(r: &Ref, name: &str) -> Result<Result<SourceFile, Diagnostics>, tonic::Status> {
+    match r.read_file(name, MAX_MANIFEST_BYTES).await {
+        Ok(bytes) => Ok(manifest::source_file(name, &bytes)),
+        Err(ReadError::TooLarge(size)) => Ok(Err(manifest::too_large(name, size))),
+        Err(ReadError::Missing(s)) => Err(s),
+    }
 }

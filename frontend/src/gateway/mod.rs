@@ -2,6 +2,7 @@
 //! gRPC goes to stdout; logs go to stderr (which lands in the daemon log, §1.1).
 
 mod attest;
+mod bridge;
 mod build;
 mod deps;
 mod errors;
@@ -52,10 +53,16 @@ async fn serve() -> i32 {
         .max_encoding_message_size(4 << 20);
     let req = match options::from_env() {
         Err(e) => ReturnRequest { result: None, error: Some(errors::plain(format!("fleet-frontend: {e:#}"))) },
-        Ok(opts) => match build::run(&mut client, &opts).await {
-            Ok(result) => ReturnRequest { result: Some(result), error: None },
-            Err(status) => ReturnRequest { result: None, error: Some(status) },
-        },
+        Ok(opts) => {
+            let built = match bridge::Bridge::connect(client.clone(), opts).await {
+                Ok(mut bridge) => build::run(&mut bridge).await,
+                Err(status) => Err(status),
+            };
+            match built {
+                Ok(result) => ReturnRequest { result: Some(result), error: None },
+                Err(status) => ReturnRequest { result: None, error: Some(status) },
+            }
+        }
     };
     let failed = req.error.is_some();
     let code = match client.r#return(req).await {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
+use llb_graphs::build::BuildArgs;
 use llb_graphs::llb::{NetMode, Platform};
 
 /// Options this frontend understands.
@@ -29,8 +30,8 @@ pub struct Options {
     pub add_hosts: Vec<(String, String)>,
     /// More than one platform, or `multi-platform=true`: return a `Refs` map.
     pub multi_platform: bool,
-    /// `build-arg:SOURCE_DATE_EPOCH`, Unix seconds.
-    pub source_date_epoch: Option<i64>,
+    /// The build-args this frontend reads, typed (`llb_graphs::build::BuildArgs`).
+    pub args: BuildArgs,
     /// `image-resolve-mode`.
     pub image_resolve_mode: Option<String>,
     /// `force-network-mode`.
@@ -39,12 +40,6 @@ pub struct Options {
     pub request_id: Option<String>,
     /// `cache-imports`, forwarded into the final Solve.
     pub cache_imports: Vec<(String, BTreeMap<String, String>)>,
-}
-
-/// The session a local is read through: `local-sessionid:<local>` when buildx set one (bake
-/// shares locals between targets), else the build's `BUILDKIT_SESSION_ID` (dockerui config.go).
-pub fn session_for(opts: &Options, local: &str) -> Option<String> {
-    opts.raw.get(&format!("local-sessionid:{local}")).cloned().or_else(|| std::env::var("BUILDKIT_SESSION_ID").ok())
 }
 
 /// Reads the options from the process environment.
@@ -107,11 +102,7 @@ pub fn parse(entries: impl IntoIterator<Item = String>) -> anyhow::Result<Option
     o.multi_platform = o.platforms.len() > 1
         || raw.get("multi-platform").is_some_and(|v| v == "true")
         || o.build_args.get("BUILDKIT_MULTI_PLATFORM").is_some_and(|v| v == "1" || v == "true");
-    if let Some(epoch) = o.build_args.get("SOURCE_DATE_EPOCH").filter(|e| !e.is_empty()) {
-        let secs = epoch.parse::<i64>().ok().filter(|s| *s >= 0);
-        o.source_date_epoch =
-            Some(secs.with_context(|| format!("SOURCE_DATE_EPOCH {epoch:?}: expected Unix seconds"))?);
-    }
+    o.args = BuildArgs::parse(&o.build_args)?;
     if let Some(ci) = raw.get("cache-imports").filter(|c| !c.is_empty()) {
         o.cache_imports = parse_cache_imports(ci)?;
     }
@@ -153,7 +144,7 @@ mod tests {
             o.add_hosts,
             [("db".to_string(), "127.0.0.1".to_string()), ("api".to_string(), "127.0.0.2".to_string())]
         );
-        assert_eq!(o.source_date_epoch, Some(0));
+        assert_eq!(o.args.source_date_epoch, Some(0));
     }
 
     #[test]
@@ -173,6 +164,7 @@ mod tests {
         assert!(opts(&["add-hosts=db"]).is_err());
         assert!(opts(&["add-hosts=db=not-an-ip"]).is_err());
         assert!(opts(&["build-arg:SOURCE_DATE_EPOCH=yesterday"]).is_err());
+        assert!(opts(&["build-arg:FLEET_FAMILIES=sometimes"]).is_err());
         let o = opts(&[r#"cache-imports=[{"Type":"registry","Attrs":{"ref":"localhost:5000/c"}}]"#]).unwrap();
         assert_eq!(o.cache_imports[0].0, "registry");
     }

@@ -8,9 +8,8 @@ use llb_graphs::llb::{pb, Platform};
 use llb_graphs::lower::{BaseSource, ResolvedImage};
 use llb_graphs::plan::{FamilyPlan, ImageRef};
 
-use super::build::Client;
+use super::bridge::Bridge;
 use super::errors;
-use super::options::Options;
 
 /// `ResolverType` values of the gateway API.
 const RESOLVER_REGISTRY: i32 = 0;
@@ -35,19 +34,17 @@ fn image_context_keys(image: &ImageRef, written: &str, also: Option<&str>, platf
 
 /// Resolves the family base for `platform`.
 pub async fn resolve_base(
-    client: &mut Client,
-    opts: &Options,
+    bridge: &mut Bridge,
     family: &FamilyPlan,
     written: &str,
     platform: &Platform,
 ) -> Result<ResolvedImage, Status> {
-    resolve_named(client, opts, &family.base.value, context_keys(family, written, platform), platform).await
+    resolve_named(bridge, &family.base.value, context_keys(family, written, platform), platform).await
 }
 
 /// Resolves every builder image of the family chain (`[families.NAME.builder]`), by family.
 pub async fn resolve_builders(
-    client: &mut Client,
-    opts: &Options,
+    bridge: &mut Bridge,
     family: &FamilyPlan,
     platform: &Platform,
 ) -> Result<std::collections::BTreeMap<String, ResolvedImage>, Status> {
@@ -55,7 +52,7 @@ pub async fn resolve_builders(
     for layer in &family.chain {
         if let Some(b) = &layer.builder {
             let keys = image_context_keys(&b.image.value, &b.written, None, platform);
-            out.insert(layer.name.clone(), resolve_named(client, opts, &b.image.value, keys, platform).await?);
+            out.insert(layer.name.clone(), resolve_named(bridge, &b.image.value, keys, platform).await?);
         }
     }
     Ok(out)
@@ -63,23 +60,22 @@ pub async fn resolve_builders(
 
 /// `image` for `platform`, or the first named context of `keys` that the client sent.
 async fn resolve_named(
-    client: &mut Client,
-    opts: &Options,
+    bridge: &mut Bridge,
     image: &ImageRef,
     keys: Vec<String>,
     platform: &Platform,
 ) -> Result<ResolvedImage, Status> {
-    let named = keys.into_iter().find_map(|k| opts.raw.get(&k).map(|v| (k, v.clone())));
+    let named = keys.into_iter().find_map(|k| bridge.opts.raw.get(&k).map(|v| (k, v.clone())));
     let Some((key, value)) = named else {
-        return resolve_image(client, opts, image, platform).await;
+        return resolve_image(bridge, image, platform).await;
     };
-    let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
+    let session = bridge.session_id.clone().unwrap_or_default();
     let (scheme, rest) = value.split_once(':').unwrap_or(("", ""));
     let rest = rest.trim_start_matches("//");
     match scheme {
         "docker-image" => {
             let r = ImageRef::parse(rest).map_err(|why| errors::plain(format!("{key}: `{rest}` {why}")))?;
-            let mut resolved = resolve_image(client, opts, &r, platform).await?;
+            let mut resolved = resolve_image(bridge, &r, platform).await?;
             resolved.reference = format!("{} (context {image})", resolved.reference);
             Ok(resolved)
         }
@@ -90,11 +86,11 @@ async fn resolve_named(
             let store = store.split_once(':').map_or(store, |(s, _)| s).to_string();
             // A stand-in name for logs and the op identifier; the store ID selects the layout.
             let reference = format!("{}/{}@{digest}", image.domain, image.path);
-            let config = fetch_config(client, &reference, platform, opts, RESOLVER_OCI_LAYOUT, &store).await?.1;
+            let config = fetch_config(bridge, &reference, platform, RESOLVER_OCI_LAYOUT, &store).await?.1;
             let source = BaseSource::OciLayout { reference: reference.clone(), store, session };
             Ok(ResolvedImage { source, reference, config })
         }
-        "input" => resolve_input(client, opts, &key, rest).await,
+        "input" => resolve_input(bridge, &key, rest).await,
         "local" => Ok(ResolvedImage {
             source: BaseSource::Local { name: rest.to_string(), session },
             reference: format!("local context {rest}"),
@@ -108,17 +104,13 @@ async fn resolve_named(
 
 /// A frontend input (`context:NAME=input:ID`, how Bake passes a `target:` context): its
 /// definition from `Inputs`, its image config from `input-metadata:ID` (dockerui namedcontext.go).
-async fn resolve_input(client: &mut Client, opts: &Options, key: &str, id: &str) -> Result<ResolvedImage, Status> {
+async fn resolve_input(bridge: &mut Bridge, key: &str, id: &str) -> Result<ResolvedImage, Status> {
     use base64::Engine;
-    let inputs = client
-        .inputs(bollard_buildkit_proto::moby::buildkit::v1::frontend::InputsRequest {})
-        .await
-        .map_err(|s| errors::from_rpc("reading frontend inputs", &s))?
-        .into_inner();
-    let def =
-        inputs.definitions.get(id).cloned().ok_or_else(|| errors::plain(format!("{key}: no frontend input `{id}`")))?;
+    let inputs = bridge.inputs().await?;
+    let def = inputs.get(id).cloned().ok_or_else(|| errors::plain(format!("{key}: no frontend input `{id}`")))?;
     // `input-metadata:ID` is JSON of map[string][]byte: values are base64.
-    let config = opts
+    let config = bridge
+        .opts
         .raw
         .get(&format!("input-metadata:{id}"))
         .and_then(|md| serde_json::from_str::<std::collections::HashMap<String, String>>(md).ok())
@@ -130,22 +122,16 @@ async fn resolve_input(client: &mut Client, opts: &Options, key: &str, id: &str)
 }
 
 /// Pins a registry reference by digest and fetches its config.
-async fn resolve_image(
-    client: &mut Client,
-    opts: &Options,
-    r: &ImageRef,
-    platform: &Platform,
-) -> Result<ResolvedImage, Status> {
-    let (digest, config) = fetch_config(client, &r.to_string(), platform, opts, RESOLVER_REGISTRY, "").await?;
+async fn resolve_image(bridge: &mut Bridge, r: &ImageRef, platform: &Platform) -> Result<ResolvedImage, Status> {
+    let (digest, config) = fetch_config(bridge, &r.to_string(), platform, RESOLVER_REGISTRY, "").await?;
     let pinned = if r.is_pinned() || digest.is_empty() { r.clone() } else { r.pinned(&digest) };
     Ok(ResolvedImage::image(pinned, config))
 }
 
 async fn fetch_config(
-    client: &mut Client,
+    bridge: &mut Bridge,
     reference: &str,
     platform: &Platform,
-    opts: &Options,
     resolver_type: i32,
     store: &str,
 ) -> Result<(String, serde_json::Value), Status> {
@@ -157,18 +143,16 @@ async fn fetch_config(
             variant: platform.variant.clone(),
             ..Default::default()
         }),
-        resolve_mode: opts.image_resolve_mode.clone().unwrap_or_default(),
+        resolve_mode: bridge.opts.image_resolve_mode.clone().unwrap_or_default(),
         log_name: format!("[internal] load metadata for {reference} ({})", platform.id()),
         resolver_type,
-        session_id: std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default(),
         store_id: store.to_string(),
         ..Default::default()
     };
-    let resp = client
+    let resp = bridge
         .resolve_image_config(req)
         .await
-        .map_err(|s| errors::from_rpc(&format!("resolving base image {reference} for {}", platform.id()), &s))?
-        .into_inner();
+        .map_err(|s| errors::from_rpc(&format!("resolving base image {reference} for {}", platform.id()), &s))?;
     let config = serde_json::from_slice(&resp.config)
         .map_err(|e| errors::plain(format!("base image {reference}: config is not JSON: {e}")))?;
     Ok((resp.digest, config))

@@ -8,11 +8,13 @@ use std::collections::HashMap;
 use base64::Engine;
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::Result as BkResult;
+use llb_graphs::build::{Request, DESCRIBED};
 use llb_graphs::diag::SourceFile;
+use llb_graphs::llb::Platform;
 use llb_graphs::{manifest, plan};
 use serde_json::{json, Value};
 
-use super::build::Client;
+use super::bridge::Bridge;
 use super::errors;
 use super::manifest::Loaded;
 use super::options::Options;
@@ -27,21 +29,24 @@ const DESCRIBE: &[(&str, &str)] = &[
     ("frontend.lint", "Check the manifest and the target's lockfiles against the fleet validator's rules"),
 ];
 
-/// Answers subrequest `req`.
-pub async fn handle(client: &mut Client, opts: &Options, loaded: &Loaded, req: &str) -> Result<BkResult, Status> {
+/// Answers subrequest `req` (`frontend.lint` is `lint::reply`, dispatched by the build).
+pub async fn handle(bridge: &mut Bridge, loaded: &Loaded, req: &str) -> Result<BkResult, Status> {
     let file = &loaded.file;
     match req {
         "frontend.subrequests.describe" => Ok(reply(describe(), describe_txt(), None)),
-        "frontend.lint" => super::lint::reply(client, opts, loaded).await,
-        "frontend.outline" | "frontend.targets" => {
+        "frontend.targets" => {
             let m = manifest::parse(file).map_err(|d| errors::from_diagnostics(file, &d))?;
-            if req == "frontend.targets" {
-                let (v, txt) = targets(file, &m);
-                return Ok(reply(v, txt, None));
-            }
-            let plan =
-                plan::plan_service(file, &m, opts.target.as_deref()).map_err(|d| errors::from_diagnostics(file, &d))?;
-            let (v, txt) = outline(file, &plan, opts);
+            let (v, txt) = targets(file, &m);
+            Ok(reply(v, txt, None))
+        }
+        "frontend.outline" => {
+            // The build's own request (without its lint gate): the values shown are the build's.
+            let (target, args) = (bridge.opts.target.as_deref(), bridge.opts.args.clone());
+            let r = Request::describe(file.clone(), target, args).map_err(|d| errors::from_diagnostics(file, &d))?;
+            let platforms = r
+                .platforms(&bridge.opts.platforms, bridge.default_platform.clone())
+                .map_err(|d| errors::from_diagnostics(file, &d))?;
+            let (v, txt) = outline(&r, &platforms, &bridge.opts);
             Ok(reply(v, txt, None))
         }
         other => Err(errors::unsupported_subrequest(other)),
@@ -113,20 +118,16 @@ fn targets(file: &SourceFile, m: &manifest::Manifest) -> (Value, String) {
     (json!({ "targets": list, "sources": [source_data(file)] }), txt)
 }
 
-fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Value, String) {
-    let args = [
-        ("REVISION", "label org.opencontainers.image.revision"),
-        ("SOURCE_DATE_EPOCH", "Unix time for the image's created date and history (reproducible builds)"),
-        ("FLEET_ARTIFACT_MIRROR", "base URL serving locked artifacts by file name (checksums still apply)"),
-        ("BUILDKIT_CACHE_MOUNT_NS", "namespace of the pip cache mount id"),
-        ("MACHINE", "machine profile: image env and /etc/machine-profile.json (default mainpc)"),
-    ];
+/// The outline of `r`: its build-args as given in `opts`, its secret, and the pip cache it
+/// mounts on each of `platforms` (computed by the library, as the build mounts it).
+fn outline(r: &Request, platforms: &[Platform], opts: &Options) -> (Value, String) {
+    let plan = &r.plan;
     let mut txt = format!("TARGET: {}\n", plan.name);
     if let Some(d) = &plan.description {
         txt.push_str(&format!("DESCRIPTION: {d}\n"));
     }
     txt.push_str(&format!("\n{:<20}{:<14}{}\n", "BUILD ARG", "VALUE", "DESCRIPTION"));
-    let mut list: Vec<Value> = args
+    let mut list: Vec<Value> = DESCRIBED
         .iter()
         .map(|(name, desc)| {
             let value = opts.build_args.get(*name).cloned().unwrap_or_default();
@@ -138,18 +139,39 @@ fn outline(file: &SourceFile, plan: &plan::ServicePlan, opts: &Options) -> (Valu
     txt.push_str(&format!("{name:<20}{value:<14}{desc}\n"));
     list.push(json!({ "name": name, "description": desc, "value": value }));
     let mut v = json!({ "name": plan.name, "description": plan.description.clone().unwrap_or_default(),
-        "args": list, "sources": [source_data(file)] });
+        "args": list, "sources": [source_data(&r.file)] });
     if let Some(id) = &plan.index_secret {
         txt.push_str(&format!("\nSECRET\n{id} (required: private index URL for pip)\n"));
         v["secrets"] = json!([{ "name": id, "required": true }]);
     }
-    // pip (and its cache mount) runs only for requirements files and private indexes.
-    let via_pip = plan.index_secret.is_some() || plan.lock.as_ref().is_some_and(|l| l.value.ends_with(".txt"));
-    if via_pip {
-        let ns = opts.build_args.get("BUILDKIT_CACHE_MOUNT_NS").filter(|n| !n.is_empty()).map(|n| format!("{n}/"));
-        let id = format!("{}fleet-pip/{}/py{}/linux-amd64", ns.unwrap_or_default(), plan.family.name, plan.python);
-        txt.push_str(&format!("\nCACHE\n{id}\n"));
-        v["cache"] = json!([{ "ID": id }]);
+    let mut ids: Vec<String> = platforms.iter().filter_map(|p| r.pip_cache_id(p)).collect();
+    ids.dedup();
+    if !ids.is_empty() {
+        txt.push_str(&format!("\nCACHE\n{}\n", ids.join("\n")));
+        v["cache"] = Value::Array(ids.iter().map(|id| json!({ "ID": id })).collect());
     }
     (v, txt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use llb_graphs::build::BuildArgs;
+
+    #[test]
+    fn outline_names_the_cache_of_the_platform_built() {
+        let text = "[families.base]\nbase = \"python:3.11-slim\"\n\n[services.api]\nfamily = \"base\"\n\
+source = \"app\"\ncommand = [\"x\"]\nports = { service = 1, health = 2 }\nlock = \"requirements.txt\"\n";
+        let args = BuildArgs { cache_ns: Some("ci".into()), ..Default::default() };
+        let r = Request::describe(SourceFile::new("fleet.toml", text), None, args).unwrap();
+        let build_args =
+            [(llb_graphs::build::BUILDKIT_CACHE_MOUNT_NS.to_string(), "ci".to_string())].into_iter().collect();
+        let given = Options { build_args, ..Default::default() };
+        let arm = Platform::parse("linux/arm64").unwrap();
+        let (v, txt) = outline(&r, &[arm], &given);
+        assert_eq!(v["cache"], json!([{ "ID": "ci/fleet-pip/base/py3.11/linux-arm64" }]), "{v}");
+        assert!(txt.contains("\nCACHE\nci/fleet-pip/base/py3.11/linux-arm64\n"), "{txt}");
+        let (v, _) = outline(&r, &[Platform::linux_amd64()], &given);
+        assert_eq!(v["cache"], json!([{ "ID": "ci/fleet-pip/base/py3.11/linux-amd64" }]));
+    }
 }

@@ -20,6 +20,9 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 /// `BUILDKIT_DOCKERFILE_CHECK`: overrides the manifest's `# check=` directive.
 pub const BUILDKIT_DOCKERFILE_CHECK: &str = "BUILDKIT_DOCKERFILE_CHECK";
 
+/// `BUILDKIT_ATTEST_SBOM`: BuildKit's own SBOM request as a build-arg (frontend/attestations).
+pub const BUILDKIT_ATTEST_SBOM: &str = "BUILDKIT_ATTEST_SBOM";
+
 /// The build-args the outline subrequest lists, with what they do.
 pub const DESCRIBED: &[(&str, &str)] = &[
     (REVISION, "label org.opencontainers.image.revision"),

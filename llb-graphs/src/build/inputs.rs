@@ -89,12 +89,14 @@ impl LockError {
     }
 }
 
-pub(super) fn lock_needs(p: &ServicePlan) -> Vec<LockNeed> {
+/// The lockfiles `p` reads: each family layer's (root first), then the service's.
+pub fn lock_needs(p: &ServicePlan) -> Vec<LockNeed> {
     let layers = p.family.chain.iter().filter_map(|l| l.lock.clone().map(|at| (Some(l.name.clone()), at)));
     layers.chain(p.lock.clone().map(|at| (None, at))).map(|(family, at)| LockNeed { family, at }).collect()
 }
 
-pub(super) fn select(
+/// Every lockfile's artifacts for `platform` (`net`: the build may reach an index).
+pub fn select_locks(
     file: &SourceFile,
     p: &ServicePlan,
     locks: &Locks,

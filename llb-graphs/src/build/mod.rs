@@ -12,10 +12,10 @@ mod args;
 mod inputs;
 
 pub use args::{
-    BuildArgError, BuildArgs, FamilyMode, BUILDKIT_CACHE_MOUNT_NS, BUILDKIT_DOCKERFILE_CHECK, DESCRIBED,
-    FLEET_ARTIFACT_MIRROR, FLEET_FAMILIES, MACHINE, REVISION, SOURCE_DATE_EPOCH,
+    BuildArgError, BuildArgs, FamilyMode, BUILDKIT_ATTEST_SBOM, BUILDKIT_CACHE_MOUNT_NS, BUILDKIT_DOCKERFILE_CHECK,
+    DESCRIBED, FLEET_ARTIFACT_MIRROR, FLEET_FAMILIES, MACHINE, REVISION, SOURCE_DATE_EPOCH,
 };
-pub use inputs::{LockError, LockNeed, Locks, ProfileNeed};
+pub use inputs::{lock_needs, select_locks, LockError, LockNeed, Locks, ProfileNeed};
 
 use crate::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
 use crate::llb::{pb, MarshalError, MarshalOptions, Platform};
@@ -48,6 +48,9 @@ pub struct PlatformInputs {
     pub base: ResolvedImage,
     /// Its locked dependencies.
     pub deps: Vec<LockedDeps>,
+    /// The builder image of each family layer that has one (`[families.X.builder]`), resolved;
+    /// a layer missing here builds on its unresolved reference.
+    pub builders: std::collections::BTreeMap<String, ResolvedImage>,
 }
 
 /// One lowered, marshalled graph.
@@ -163,7 +166,7 @@ impl Request {
 
     /// Every lockfile's artifacts for `platform`; `network`: the build may reach an index.
     pub fn select(&self, locks: &Locks, platform: &Platform, network: bool) -> Result<Vec<LockedDeps>, LockError> {
-        inputs::select(&self.file, &self.plan, locks, platform, network)
+        inputs::select_locks(&self.file, &self.plan, locks, platform, network)
     }
 
     /// Lowering options: the caller's (daemon caps, frontend options) with the build-args' values.
@@ -182,8 +185,9 @@ impl Request {
     /// when pip fetches anything (requirements files, a private index).
     pub fn pip_cache_id(&self, platform: &Platform) -> Option<String> {
         let txt = |l: &Option<At<String>>| l.as_ref().is_some_and(|l| l.value.ends_with(".txt"));
-        let via_pip =
-            self.plan.index_secret.is_some() || txt(&self.plan.lock) || self.plan.family.chain.iter().any(|l| txt(&l.lock));
+        let via_pip = self.plan.index_secret.is_some()
+            || txt(&self.plan.lock)
+            || self.plan.family.chain.iter().any(|l| txt(&l.lock));
         via_pip.then(|| crate::lower::pip_cache_id(&self.plan, platform, self.args.cache_ns.as_deref()))
     }
 
@@ -197,7 +201,7 @@ impl Request {
     ) -> Result<Vec<Graph>, BuildError> {
         let mut out = vec![];
         for p in platforms {
-            let lo = LowerOptions { platform: p.platform.clone(), ..opts.clone() };
+            let lo = LowerOptions { platform: p.platform.clone(), builders: p.builders, ..opts.clone() };
             let lowered = crate::lower::lower_service_with(&self.file, &self.plan, &p.base, &p.deps, &lo)?;
             let definition = lowered.state.marshal(marshal)?.definition;
             out.push(Graph { platform: p.platform, definition, image_config: lowered.image_config });

@@ -7,7 +7,8 @@ use crate::llb::{render, NetMode};
 const MANIFEST: &str = "[families.base]\nbase = \"python:3.11-slim\"\n\n[services.api]\nfamily = \"base\"\n\
 source = \"app\"\ncommand = [\"python3\", \"main.py\"]\nports = { service = 8000, health = 8001 }\n\
 lock = \"requirements.txt\"\n";
-const LOCK: &str = "six==1.16.0 \\\n    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n";
+const LOCK: &str =
+    "six==1.16.0 \\\n    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n";
 
 fn request(args: BuildArgs) -> Request {
     Request::new(SourceFile::new("fleet.toml", MANIFEST), None, args).unwrap()
@@ -21,7 +22,7 @@ fn graph_json(req: &Request, platform: &Platform) -> String {
     let deps = req.select(&locks, platform, true).unwrap();
     let base = ResolvedImage::unresolved(req.plan.family.base.value.clone());
     let opts = req.lower_options(LowerOptions { network: NetMode::Host, ..Default::default() });
-    let inputs = vec![PlatformInputs { platform: platform.clone(), base, deps }];
+    let inputs = vec![PlatformInputs { platform: platform.clone(), base, deps, builders: Default::default() }];
     let graphs = req.finish(&opts, inputs, &MarshalOptions::default()).unwrap();
     render::definition_json(&graphs[0].definition).to_string()
 }

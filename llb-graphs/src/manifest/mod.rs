@@ -22,8 +22,7 @@ pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
 pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
     let empty = SourceFile::new(name, "");
     if bytes.len() > MAX_MANIFEST_BYTES {
-        let msg = format!("manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}", bytes.len());
-        return Err(Diagnostic::error(&empty, 0..0, msg).rule(&rules::UNREADABLE_MANIFEST).into());
+        return Err(too_large(name, bytes.len() as u64));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) if text.trim().is_empty() => Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
@@ -40,6 +39,13 @@ pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> 
             Err(Diagnostic::error(&f, good..good, msg).rule(&rules::UNREADABLE_MANIFEST).into())
         }
     }
+}
+
+/// A file of `size` bytes, over [`MAX_MANIFEST_BYTES`] (for callers that read only a bounded
+/// prefix and learn the size otherwise).
+pub fn too_large(name: &str, size: u64) -> Diagnostics {
+    let msg = format!("manifest is {size} bytes; the limit is {MAX_MANIFEST_BYTES}");
+    Diagnostic::error(&SourceFile::new(name, ""), 0..0, msg).rule(&rules::UNREADABLE_MANIFEST).into()
 }
 
 /// Parses a manifest's TOML into its types, without the semantic checks of [`validate`].

@@ -10,8 +10,8 @@ mod target;
 
 pub use deps::{plan_deps, plan_family_deps, DepsError, LockSelect, ASSUMED_GLIBC};
 pub use family::{resolve_family, BuilderPlan, FamilyLayer};
-pub use install::{family_site, LockedDeps, SITE};
 pub use fleet::{fleet_targets, graph_dot, image_name, FleetTarget};
+pub use install::{family_site, LockedDeps, SITE};
 pub use target::{family_image, family_tag, use_published_families, TargetKind};
 
 use std::collections::BTreeMap;
@@ -159,6 +159,13 @@ pub fn check_profile(
     }
 }
 
+/// `[fleet] profiles`, normalised: the folder of machine profiles in the build context. An
+/// invalid path (which validation reports) gives `None`, the built-in profiles.
+pub fn profiles_dir(m: &Manifest) -> Option<String> {
+    let p = m.fleet.as_ref()?.get_ref().profiles.as_ref()?;
+    crate::manifest::validate::context_path(p.get_ref()).ok()
+}
+
 /// Names of all build targets: the services, then the families, each sorted.
 pub fn targets(m: &Manifest) -> Vec<String> {
     m.services.keys().chain(m.families.keys()).map(|k| k.get_ref().clone()).collect()
@@ -239,6 +246,6 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         lock_select: LockSelect::new(s.extras.as_ref(), s.groups.as_ref(), s.package.as_ref()),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
-        profiles_dir: fleet.and_then(|f| f.profiles.as_ref()).map(|m| context_path_pub(m.get_ref())),
+        profiles_dir: profiles_dir(m),
     }
 }
