@@ -13,3 +13,4 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod sbom;
+pub mod value;

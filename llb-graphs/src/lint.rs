@@ -4,9 +4,9 @@
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::manifest::Manifest;
-use crate::plan::ImageRef;
 use crate::profile::Profile;
 use crate::rules::{self, Rule};
+use crate::value::ImageRef;
 
 /// Every manifest rule over a manifest that parsed as TOML (valid or not): the validation
 /// errors, the warnings, and `CudaWithoutGpu` for `profile`; in file order. What `check`, the

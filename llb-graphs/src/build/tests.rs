@@ -62,3 +62,15 @@ fn needs_name_the_profile_lockfiles_and_source_dir() {
     let e = req.check_source(PathKind::Symlink).unwrap_err().to_string();
     assert!(e.starts_with("fleet.toml:6:10: error: service `api`: source directory `app` is (or passes"), "{e}");
 }
+
+#[test]
+fn planning_an_unvalidated_manifest_gives_errors_not_defaults_or_panics() {
+    let f = SourceFile::new("fleet.toml", MANIFEST.replace("source = \"app\"", "source = \"../up\""));
+    let m = crate::manifest::parse_toml(&f).unwrap();
+    let e = crate::plan::plan_service(&f, &m, Some("api")).unwrap_err().to_string();
+    assert!(e.contains("path `../up` escapes the build context"), "{e}");
+    let f = SourceFile::new("fleet.toml", MANIFEST.replace("family = \"base\"", "family = \"nope\""));
+    let m = crate::manifest::parse_toml(&f).unwrap();
+    let e = crate::plan::plan_service(&f, &m, Some("api")).unwrap_err().to_string();
+    assert!(e.contains("family `nope` cannot be resolved"), "{e}");
+}

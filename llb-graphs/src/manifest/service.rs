@@ -9,8 +9,8 @@ use super::did_you_mean;
 use super::types::{Manifest, SString, Service};
 use super::validate::{check_env, check_lock_selection, context_path};
 use crate::diag::{Diagnostic, SourceFile};
-use crate::plan::APP_UID;
 use crate::rules::{self, Rule};
+use crate::value::APP_UID;
 
 /// Ports seen so far: port → (service, `service` or `health`).
 pub(super) type PortsSeen = BTreeMap<i64, (String, &'static str)>;

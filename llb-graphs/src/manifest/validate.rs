@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::types::{Manifest, SString};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::rules::{self, Rule};
+use crate::value::{ContextPath, ImageRef, PythonVersion};
 
 /// What a path in the build context turned out to be (the caller looks; this crate does no I/O).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     for (name, fam) in &m.families {
         check_name(file, name, "family", &mut out);
         if let Some(b) = &fam.get_ref().base {
-            if let Err(why) = crate::plan::ImageRef::parse(b.get_ref()) {
+            if let Err(why) = ImageRef::parse(b.get_ref()) {
                 let msg = format!("family `{}`: base `{}` {why}", name.get_ref(), b.get_ref());
                 out.push(err(b, &rules::INVALID_BASE_REFERENCE, msg));
             }
@@ -36,7 +37,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         check_env(file, &fam.get_ref().env, &mut out);
         if let Some(b) = &fam.get_ref().builder {
             let img = &b.get_ref().image;
-            if let Err(why) = crate::plan::ImageRef::parse(img.get_ref()) {
+            if let Err(why) = ImageRef::parse(img.get_ref()) {
                 let msg = format!("family `{}`: builder image `{}` {why}", name.get_ref(), img.get_ref());
                 out.push(err(img, &rules::INVALID_BASE_REFERENCE, msg));
             }
@@ -114,22 +115,9 @@ pub fn source_problem(kind: PathKind) -> Option<&'static str> {
     }
 }
 
-/// Normalises a path that must stay inside the build context: relative, no `..`, `./` folded.
-/// Returns `.` for the context root.
+/// [`ContextPath::parse`] as a string: the one parser of context paths, for the checks here.
 pub fn context_path(p: &str) -> Result<String, &'static str> {
-    if p.starts_with('/') || p.starts_with('\\') || p.contains(':') && p.len() > 1 && p.as_bytes()[1] == b':' {
-        return Err("is absolute; it must be relative to the build context");
-    }
-    let mut parts = vec![];
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => return Err("escapes the build context (`..`)"),
-            c if c.chars().any(|ch| ch.is_control()) => return Err("contains control characters"),
-            c => parts.push(c),
-        }
-    }
-    Ok(if parts.is_empty() { ".".into() } else { parts.join("/") })
+    ContextPath::parse(p).map(ContextPath::into_string)
 }
 
 fn check_name(file: &SourceFile, name: &SString, what: &str, out: &mut Vec<Diagnostic>) {
@@ -156,7 +144,6 @@ pub(super) fn check_env(file: &SourceFile, env: &BTreeMap<SString, SString>, out
     }
 }
 
-/// `"3.11"` → `(3, 11)`.
 /// `2.N` as `(2, N)` (glibc has had major version 2 since 1997).
 pub fn parse_glibc(s: &str) -> Option<(u32, u32)> {
     let minor = s.trim().strip_prefix("2.")?;
@@ -166,15 +153,9 @@ pub fn parse_glibc(s: &str) -> Option<(u32, u32)> {
     Some((2, minor.parse().ok()?))
 }
 
+/// `"3.11"` → `(3, 11)` ([`PythonVersion::parse`]).
 pub fn parse_python(s: &str) -> Option<(u32, u32)> {
-    let (a, b) = s.trim().split_once('.')?;
-    let v = (a.parse().ok()?, b.parse().ok()?);
-    (v.0 == 3).then_some(v)
-}
-
-/// [`context_path`] for values `validate` has already accepted.
-pub fn context_path_pub(p: &str) -> String {
-    context_path(p).unwrap_or_else(|_| ".".into())
+    PythonVersion::parse(s).map(PythonVersion::pair)
 }
 
 /// The `extras`, `groups` and `package` values of a service or family.

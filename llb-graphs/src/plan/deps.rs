@@ -5,7 +5,6 @@
 use crate::diag::{Diagnostic, Diagnostics, Severity, SourceFile};
 use crate::llb::Platform;
 use crate::lock::{self, ArtifactKind, Libc, TargetEnv};
-use crate::manifest::validate::parse_python;
 use crate::rules;
 
 use super::install::{family_site, LockedDeps, SITE};
@@ -186,7 +185,7 @@ impl LockSelect {
 }
 
 fn target_env(manifest: &SourceFile, plan: &ServicePlan, platform: &Platform) -> Result<TargetEnv, Diagnostics> {
-    let python = parse_python(&plan.python).unwrap_or((3, 11));
+    let python = plan.python.pair();
     let platform = platform.id().parse::<lock::Platform>().map_err(|e: lock::PlatformError| {
         let span = plan.lock.as_ref().map_or(plan.span.clone(), |l| l.span.clone());
         Diagnostics::from(Diagnostic::error(manifest, span, e.to_string()))

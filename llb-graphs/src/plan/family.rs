@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::{At, FamilyPlan, ImageRef, DEFAULT_PYTHON};
-use crate::manifest::validate::{context_path_pub, parse_glibc};
+use crate::manifest::validate::parse_glibc;
 use crate::manifest::Manifest;
+use crate::value::{ContextPath, PythonVersion};
 
 /// What one family adds on top of its parent (or of its base image, for a root).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +53,8 @@ fn builder_plan(b: &toml::Spanned<crate::manifest::types::Builder>) -> Option<Bu
     })
 }
 
-/// Resolves family `name` of a validated manifest (parents exist, no cycles).
+/// Resolves family `name` of a validated manifest (parents exist, no cycles); `None` when a
+/// value validation would have refused is found instead.
 pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
     let mut chain = vec![];
     let mut cur = name.to_string();
@@ -68,23 +70,34 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
     chain.reverse();
     let (_, root) = chain.first()?;
     let base = root.get_ref().base.as_ref()?;
-    let fleet_python =
-        m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()).map(|p| p.get_ref().trim().to_string());
+    let python_of = |p: &toml::Spanned<String>| PythonVersion::parse(p.get_ref());
+    let fleet_python = match m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()) {
+        Some(p) => Some(python_of(p)?),
+        None => None,
+    };
     let mut env = BTreeMap::new();
     let (mut python, mut cuda, mut glibc) = (None, None, None);
     let mut layers = vec![];
     for (key, fam) in &chain {
         let f = fam.get_ref();
         env.extend(f.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
-        python = f.python.as_ref().map(|p| p.get_ref().trim().to_string()).or(python);
+        if let Some(p) = &f.python {
+            python = Some(python_of(p)?);
+        }
         glibc = f.glibc.as_ref().and_then(|g| parse_glibc(g.get_ref())).or(glibc);
         cuda = f.cuda.as_ref().map(|c| At { value: c.get_ref().clone(), span: c.span() }).or(cuda);
         layers.push(FamilyLayer {
             name: key.get_ref().clone(),
             apt: f.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
             user: f.user.as_ref().map(|u| At { value: u.get_ref().clone(), span: u.span() }),
-            lock: f.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
-            builder: f.builder.as_ref().and_then(builder_plan),
+            lock: match &f.lock {
+                Some(l) => Some(At { value: ContextPath::parse(l.get_ref()).ok()?.into_string(), span: l.span() }),
+                None => None,
+            },
+            builder: match &f.builder {
+                Some(b) => Some(builder_plan(b)?),
+                None => None,
+            },
             lock_select: super::LockSelect::new(f.extras.as_ref(), f.groups.as_ref(), f.package.as_ref()),
             span: fam.span(),
         });
@@ -96,7 +109,7 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
         base_written: base.get_ref().clone(),
         env,
         cuda,
-        python: python.or(fleet_python).unwrap_or_else(|| DEFAULT_PYTHON.to_string()),
+        python: python.or(fleet_python).unwrap_or(DEFAULT_PYTHON),
         glibc: glibc.unwrap_or(super::ASSUMED_GLIBC),
         chain: layers,
         span: leaf.span(),

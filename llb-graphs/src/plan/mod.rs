@@ -4,7 +4,6 @@
 mod deps;
 mod family;
 mod fleet;
-mod image_ref;
 mod install;
 mod target;
 
@@ -17,17 +16,18 @@ pub use target::{family_image, family_tag, use_published_families, TargetKind};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-pub use image_ref::ImageRef;
+// `ImageRef` and `APP_UID` live in the leaf `value` module that validation also uses; the plan
+// re-exports them as part of its vocabulary.
+pub use crate::value::{ImageRef, APP_UID};
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::manifest::{types::Service, validate::context_path_pub, Manifest};
+use crate::manifest::{types::SString, types::Service, Manifest};
+use crate::value::{ContextPath, PythonVersion};
 
-/// UID and GID every service runs as.
-pub const APP_UID: u32 = 10001;
 /// Default workdir of the app in the image.
 pub const DEFAULT_WORKDIR: &str = "/app";
 /// Python of a family when neither it nor `[fleet]` says.
-pub const DEFAULT_PYTHON: &str = "3.11";
+pub const DEFAULT_PYTHON: PythonVersion = PythonVersion::DEFAULT;
 /// Default health path.
 pub const DEFAULT_HEALTH_PATH: &str = "/health";
 
@@ -54,7 +54,7 @@ pub struct FamilyPlan {
     /// CUDA version of a GPU family (its own or inherited), with the span of the `cuda` value.
     pub cuda: Option<At<String>>,
     /// Python `major.minor` of the family (its own, inherited, `[fleet] python`, else 3.11).
-    pub python: String,
+    pub python: PythonVersion,
     /// glibc of the family base (its own `glibc`, inherited, else [`ASSUMED_GLIBC`]).
     pub glibc: (u32, u32),
     /// The layers from the root family down to this one.
@@ -99,7 +99,7 @@ pub struct ServicePlan {
     /// Description.
     pub description: Option<String>,
     /// Python `major.minor` of the family base (`3.11`).
-    pub python: String,
+    pub python: PythonVersion,
     /// Lockfile path in the context, with the span of the `lock` value.
     pub lock: Option<At<String>>,
     /// `extras`, `groups`, `package`: what to install from the lock.
@@ -163,7 +163,7 @@ pub fn check_profile(
 /// invalid path (which validation reports) gives `None`, the built-in profiles.
 pub fn profiles_dir(m: &Manifest) -> Option<String> {
     let p = m.fleet.as_ref()?.get_ref().profiles.as_ref()?;
-    crate::manifest::validate::context_path(p.get_ref()).ok()
+    ContextPath::parse(p.get_ref()).ok().map(ContextPath::into_string)
 }
 
 /// Names of all build targets: the services, then the families, each sorted.
@@ -186,7 +186,7 @@ pub fn plan_service(file: &SourceFile, m: &Manifest, target: Option<&str>) -> Re
     // A keyed lookup (spans do not take part in ordering): planning every target of a large
     // fleet stays linear. The list of names is built only for the error.
     if let Some((key, svc)) = m.services.get_key_value(&toml::Spanned::new(0..0, target.clone())) {
-        return Ok(resolve(m, key.get_ref(), svc.span(), svc.get_ref()));
+        return resolve(file, m, key.get_ref(), svc.span(), svc.get_ref());
     }
     if let Some(p) = target::plan_family_target(m, &target) {
         return Ok(p);
@@ -205,10 +205,33 @@ fn services_span(m: &Manifest) -> Range<usize> {
     m.services.iter().next().map_or(0..0, |(k, _)| k.span())
 }
 
-fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> ServicePlan {
-    // `validate` already ran: the family exists, paths and ports are sound.
-    let family = resolve_family(m, s.family.get_ref()).expect("validated family graph");
-    let python_of_family = family.python.clone();
+/// A context path of the manifest, parsed; an invalid one (a manifest that skipped validation)
+/// is an error at its span, never a silent default.
+fn context_path(file: &SourceFile, s: &SString) -> Result<At<String>, Diagnostic> {
+    match ContextPath::parse(s.get_ref()) {
+        Ok(p) => Ok(At { value: p.into_string(), span: s.span() }),
+        Err(why) => Err(Diagnostic::error(file, s.span(), format!("path `{}` {why}", s.get_ref()))
+            .rule(&crate::rules::PATH_OUTSIDE_CONTEXT)),
+    }
+}
+
+fn resolve(
+    file: &SourceFile,
+    m: &Manifest,
+    name: &str,
+    span: Range<usize>,
+    s: &Service,
+) -> Result<ServicePlan, Diagnostics> {
+    // `validate` ran (the family exists, paths and ports are sound); a manifest that did not
+    // gets errors here, not a panic.
+    let Some(family) = resolve_family(m, s.family.get_ref()) else {
+        let msg = format!("service `{name}`: family `{}` cannot be resolved", s.family.get_ref());
+        return Err(Diagnostic::error(file, s.family.span(), msg).rule(&crate::rules::UNKNOWN_FAMILY).into());
+    };
+    let python_of_family = family.python;
+    let source = context_path(file, &s.source)?;
+    let writable = s.writable.iter().map(|w| context_path(file, w)).collect::<Result<Vec<_>, _>>()?;
+    let lock = s.lock.as_ref().map(|l| context_path(file, l)).transpose()?;
     let mut env = family.env.clone();
     env.extend(s.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
     let ports = s.ports.as_ref().map(|p| p.get_ref());
@@ -218,13 +241,13 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
     let (service_port, health_port) =
         (port(ports.and_then(|p| p.service.as_ref())), port(ports.and_then(|p| p.health.as_ref())));
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
-    ServicePlan {
+    Ok(ServicePlan {
         name: name.to_string(),
         kind: TargetKind::Service,
         span,
         family_span: s.family.span(),
         family,
-        source: At { value: context_path_pub(s.source.get_ref()), span: s.source.span() },
+        source,
         workdir: s
             .workdir
             .as_ref()
@@ -237,15 +260,15 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         health_port,
         health_path: s.health_path.as_ref().map_or(DEFAULT_HEALTH_PATH.to_string(), |p| p.get_ref().clone()),
         env,
-        writable: s.writable.iter().map(|w| At { value: context_path_pub(w.get_ref()), span: w.span() }).collect(),
+        writable,
         labels: s.labels.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
         repo_url: fleet.and_then(|f| f.source.as_ref()).map(|s| s.get_ref().clone()),
         description: s.description.as_ref().map(|d| d.get_ref().clone()),
         python: python_of_family,
-        lock: s.lock.as_ref().map(|l| At { value: context_path_pub(l.get_ref()), span: l.span() }),
+        lock,
         lock_select: LockSelect::new(s.extras.as_ref(), s.groups.as_ref(), s.package.as_ref()),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
         profiles_dir: profiles_dir(m),
-    }
+    })
 }

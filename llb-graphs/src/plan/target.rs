@@ -43,7 +43,7 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
             .find(|(k, _)| k.get_ref() == name)
             .and_then(|(_, f)| f.get_ref().description.as_ref())
             .map(|d| d.get_ref().clone()),
-        python: family.python.clone(),
+        python: family.python,
         lock: None,
         lock_select: Default::default(),
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|x| x.get_ref().clone()),
@@ -63,7 +63,7 @@ pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
     let family = resolve_family(m, name)?;
     let mut h = Sha256::new();
     h.update(family.base_written.as_bytes());
-    h.update(family.python.as_bytes());
+    h.update(family.python.to_string().as_bytes());
     for layer in &family.chain {
         let f = m.families.iter().find(|(k, _)| *k.get_ref() == layer.name)?.1.get_ref();
         let v = |s: &Option<toml::Spanned<String>>| s.as_ref().map(|x| x.get_ref().clone()).unwrap_or_default();
