@@ -40,6 +40,13 @@ impl Sandbox {
         Self(dir)
     }
 
+    /// A sandbox whose `fleet.toml` is `manifest`: how most tests start.
+    fn with_manifest(test: &str, manifest: &[u8]) -> Self {
+        let sb = Self::new(test);
+        sb.write("fleet.toml", manifest);
+        sb
+    }
+
     fn write(&self, rel: &str, bytes: &[u8]) {
         fs::write(self.0.join(rel), bytes).expect("write sandbox file");
     }
@@ -105,8 +112,7 @@ impl Bad {
 /// `check` prints the diagnostic on stdout; `llb --target hello` prints the same lines on stderr
 /// and no Definition bytes. Both exit 1 without panicking.
 fn assert_rejected(test: &str, case: Bad) {
-    let sb = Sandbox::new(test);
-    sb.write("fleet.toml", &case.manifest);
+    let sb = Sandbox::with_manifest(test, &case.manifest);
     (case.setup)(&sb.0);
     let want = format!("{} error: ", case.at);
 
@@ -214,8 +220,7 @@ rejects! {
 
 #[test]
 fn base_manifest_of_the_table_passes_check_and_llb() {
-    let sb = Sandbox::new("base_manifest");
-    sb.write("fleet.toml", GOOD.as_bytes());
+    let sb = Sandbox::with_manifest("base_manifest", GOOD.as_bytes());
     let check = sb.run(&["check", "fleet.toml"]);
     assert_eq!(check.status.code(), Some(0), "check:\n{}{}", text(&check.stdout), text(&check.stderr));
     assert_eq!(text(&check.stderr).trim(), "fleet.toml: ok");
@@ -226,8 +231,7 @@ fn base_manifest_of_the_table_passes_check_and_llb() {
 
 #[test]
 fn llb_unknown_or_missing_target_lists_the_valid_targets() {
-    let sb = Sandbox::new("unknown_target");
-    sb.write("fleet.toml", &good_plus(OTHER));
+    let sb = Sandbox::with_manifest("unknown_target", &good_plus(OTHER));
     let out = sb.run(&["llb", "fleet.toml", "--target", "nope"]);
     assert_fails_cleanly("llb --target nope", &out);
     assert!(out.stdout.is_empty());
@@ -266,8 +270,7 @@ fn context_flag_replaces_the_manifest_dir_as_build_context() {
 
 #[test]
 fn check_json_gives_line_and_column_of_each_problem() {
-    let sb = Sandbox::new("check_json");
-    sb.write("fleet.toml", &edit("family =", b"famly ="));
+    let sb = Sandbox::with_manifest("check_json", &edit("family =", b"famly ="));
     let out = sb.run(&["check", "fleet.toml", "--format", "json"]);
     assert_fails_cleanly("check --format json", &out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --format json prints JSON");
@@ -282,9 +285,8 @@ fn check_json_gives_line_and_column_of_each_problem() {
 
 #[test]
 fn check_json_has_rule_and_severity_of_errors_and_warnings() {
-    let sb = Sandbox::new("check_json_rules");
     let text = format!("{GOOD}user = \"root\"\n[families.spare]\nbase = \"python\"\n");
-    sb.write("fleet.toml", text.as_bytes());
+    let sb = Sandbox::with_manifest("check_json_rules", text.as_bytes());
     let out = sb.run(&["check", "fleet.toml", "--format", "json"]);
     assert_fails_cleanly("check --format json", &out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
