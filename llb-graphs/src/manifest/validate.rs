@@ -153,6 +153,13 @@ pub fn parse_glibc(s: &str) -> Option<(u32, u32)> {
     Some((2, minor.parse().ok()?))
 }
 
+/// Transitional, for code of branches merged after this one: [`context_path`] with an invalid
+/// path read as `.`. The plan no longer uses it (it parses with [`ContextPath`] and reports an
+/// invalid value); migrate callers to `ContextPath::parse`, then delete this.
+pub fn context_path_pub(p: &str) -> String {
+    context_path(p).unwrap_or_else(|_| ".".into())
+}
+
 /// `"3.11"` → `(3, 11)` ([`PythonVersion::parse`]).
 pub fn parse_python(s: &str) -> Option<(u32, u32)> {
     PythonVersion::parse(s).map(PythonVersion::pair)
