@@ -428,6 +428,18 @@ cases! {
     rule_unhashed_lock: "rule-unhashed-lock";
     rule_unknown_family_parent: "rule-unknown-family-parent";
     rule_unused_family: "rule-unused-family";
+    health_path_bad_percent: "health-path-bad-percent";
+    health_path_code_injection: "health-path-code-injection";
+    machine_not_a_name: "machine-not-a-name";
+    machine_not_a_name_check: "machine-not-a-name-check";
+    profiles_dir_symlink: "profiles-dir-symlink";
+    reserved_env_in_family: "reserved-env-in-family";
+    rule_invalid_label: "rule-invalid-label";
+    rule_invalid_workdir_system_tree: "rule-invalid-workdir-system-tree";
+    rule_invalid_writable: "rule-invalid-writable";
+    rule_reserved_contract_key: "rule-reserved-contract-key";
+    workdir_control_character: "workdir-control-character";
+    workdir_usr_local: "workdir-usr-local";
 }
 
 /// "`check` has a test per rule": every rule id of the validator is the tag of a line in some

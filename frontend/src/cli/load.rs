@@ -88,6 +88,9 @@ pub fn deps(
 /// The machine profile `name`: from the manifest's profiles folder in `ctx`, else built in.
 pub fn profile(ctx: &Path, profiles_dir: Option<&str>, name: &str) -> anyhow::Result<llb_graphs::profile::Profile> {
     use llb_graphs::profile;
+    if let Some(why) = profile::name_problem(name) {
+        anyhow::bail!("{why} [{}]", llb_graphs::rules::INVALID_PROFILE.id);
+    }
     let Some(dir) = profiles_dir else {
         let known = profile::builtin_names().join(", ");
         return match profile::builtin(name) {
@@ -96,7 +99,17 @@ pub fn profile(ctx: &Path, profiles_dir: Option<&str>, name: &str) -> anyhow::Re
         };
     };
     let path = ctx.join(dir).join(format!("{name}.json"));
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    // As the gateway: BuildKit sends links as links, so a profile behind one is not there.
+    let rel = format!("{}/{name}.json", manifest::validate::context_path_pub(dir));
+    let text = match look(ctx, &rel) {
+        PathKind::File => std::fs::read_to_string(&path).ok(),
+        PathKind::Symlink => anyhow::bail!(
+            "machine profile `{name}`: {rel} is (or passes through) a symlink; BuildKit sends links, not their targets [{}]",
+            llb_graphs::rules::INVALID_PROFILE.id
+        ),
+        _ => None,
+    };
+    let Some(text) = text else {
         let mut known: Vec<String> = std::fs::read_dir(ctx.join(dir))
             .map(|rd| {
                 rd.filter_map(Result::ok)

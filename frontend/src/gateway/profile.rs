@@ -15,6 +15,9 @@ use super::options::Options;
 pub async fn load(client: &mut Client, opts: &Options, profiles_dir: Option<&str>) -> Result<Profile, Status> {
     let name =
         opts.build_args.get("MACHINE").filter(|m| !m.is_empty()).cloned().unwrap_or_else(|| profile::DEFAULT.into());
+    if let Some(why) = profile::name_problem(&name) {
+        return Err(errors::plain(why));
+    }
     let Some(dir) = profiles_dir else {
         return match profile::builtin(&name) {
             Some(p) => p.map_err(|d| errors::plain(d.to_string())),

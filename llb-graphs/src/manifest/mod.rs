@@ -1,6 +1,7 @@
 //! Manifest v1: TOML parsed with spans, then validated. Every problem comes back as a
 //! [`Diagnostic`] at `file:line:col`; nothing here panics on any input.
 
+pub mod contract;
 mod families;
 mod service;
 mod suggest;

@@ -45,21 +45,25 @@ pub(super) fn validate_service(
             err(p, &rules::MISSING_HEALTH_PATH, format!("service `{n}`: health_path is empty"))
                 .with_help("leave health_path out for the default `/health`"),
         ),
-        Some(p) if !p.get_ref().starts_with('/') || p.get_ref().chars().any(char::is_whitespace) => {
-            let msg = format!("health_path `{}` must start with `/` and contain no spaces", p.get_ref());
-            out.push(err(p, &rules::INVALID_HEALTH_PATH, msg));
+        Some(p) => {
+            if let Some(why) = super::contract::health_path_problem(p.get_ref()) {
+                let msg = format!("service `{n}`: health_path `{}` {why}", super::contract::printable(p.get_ref()));
+                out.push(err(p, &rules::INVALID_HEALTH_PATH, msg));
+            }
         }
         _ => {}
     }
     if let Some(w) = &s.workdir {
-        let wd = w.get_ref();
-        if !wd.starts_with('/') || wd.split('/').any(|c| c == ".." || c == ".") || wd.trim_end_matches('/').is_empty() {
-            let msg = format!("workdir `{wd}` must be an absolute path below `/` without `.` or `..`");
+        if let Some(why) = super::contract::workdir_problem(w.get_ref()) {
+            let msg = format!("service `{n}`: workdir `{}` {why}", super::contract::printable(w.get_ref()));
             out.push(err(w, &rules::INVALID_WORKDIR, msg));
         }
     }
     for w in &s.writable {
-        if let Err(why) =
+        if let Some(why) = super::contract::writable_problem(w.get_ref()) {
+            let msg = format!("service `{n}`: writable directory `{}` {why}", w.get_ref());
+            out.push(err(w, &rules::INVALID_WRITABLE, msg));
+        } else if let Err(why) =
             context_path(w.get_ref()).and_then(|p| if p == "." { Err("is the whole workdir") } else { Ok(p) })
         {
             // The same path rules, but these directories live under the workdir.
@@ -68,6 +72,8 @@ pub(super) fn validate_service(
         }
     }
     check_env(file, &s.env, out);
+    super::contract::check_reserved_env(file, &format!("service `{n}`"), &s.env, out);
+    super::contract::check_labels(file, n, &s.labels, out);
     if let Some(l) = &s.lock {
         check_lock_path(file, n, l, out);
     }

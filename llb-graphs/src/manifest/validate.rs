@@ -48,6 +48,12 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 out.push(err(g, &rules::INVALID_GLIBC, msg).with_help("e.g. glibc = \"2.36\" for Debian 12 bases"));
             }
         }
+        super::contract::check_reserved_env(
+            file,
+            &format!("family `{}`", name.get_ref()),
+            &fam.get_ref().env,
+            &mut out,
+        );
         if let Some(py) = &fam.get_ref().python {
             if parse_python(py.get_ref()).is_none() {
                 let msg = format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref());
