@@ -440,6 +440,16 @@ cases! {
     rule_reserved_contract_key: "rule-reserved-contract-key";
     workdir_control_character: "workdir-control-character";
     workdir_usr_local: "workdir-usr-local";
+    lock_filename_newline: "lock-filename-newline";
+    lock_filename_percent_encoded: "lock-filename-percent-encoded";
+    lock_url_other_source_types: "lock-url-other-source-types";
+    lock_version_injects_requirements_line: "lock-version-injects-requirements-line";
+    lock_version_trailing_space: "lock-version-trailing-space";
+    lockfile_not_utf8: "lockfile-not-utf8";
+    mirror_unsafe: "mirror-unsafe";
+    requirements_index_url_credentials: "requirements-index-url-credentials";
+    rule_unsafe_artifact_name: "rule-unsafe-artifact-name";
+    rule_unsafe_artifact_url: "rule-unsafe-artifact-url";
 }
 
 /// "`check` has a test per rule": every rule id of the validator is the tag of a line in some

@@ -12,3 +12,4 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod sbom;
+pub mod text;

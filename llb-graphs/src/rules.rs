@@ -100,6 +100,12 @@ rules! {
     UNUSED_FAMILY = "UnusedFamily", Warning, "A family that no service uses is probably a leftover or a typo";
     /// A lockfile that is missing, of an unknown kind, or that does not parse.
     INVALID_LOCK = "InvalidLock", Error, "Lockfiles are requirements.txt with hashes, pylock.toml or uv.lock";
+    /// A lock, index or mirror URL outside the artifact URL policy.
+    UNSAFE_ARTIFACT_URL = "UnsafeArtifactUrl", Error,
+        "Artifact, index and mirror URLs are https:// (http:// only for loopback or the mirror), without credentials or metadata hosts";
+    /// A locked file name that is not one plain file name.
+    UNSAFE_ARTIFACT_NAME = "UnsafeArtifactName", Error,
+        "Locked file names are one plain name of `[A-Za-z0-9._+-]` (no `/`, `..`, `%2e`, NUL or newline)";
     /// No locked artifact fits the platform and Python of the image.
     NO_MATCHING_ARTIFACT = "NoMatchingArtifact", Error, "Each locked package has a wheel or sdist for the image";
     /// A machine profile that does not exist or does not parse.

@@ -64,7 +64,7 @@ pub fn deps(
         let bytes = std::fs::read(ctx.join(&at.value)).map_err(|e| {
             vec![Diagnostic::error(file, at.span.clone(), e.to_string()).rule(&llb_graphs::rules::INVALID_LOCK)]
         })?;
-        manifest::source_file(&at.value, &bytes)
+        manifest::lockfile_source(&at.value, &bytes)
             .map_err(|d| d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect())
     };
     let unfold = |e: llb_graphs::plan::DepsError| {

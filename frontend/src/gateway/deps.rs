@@ -50,7 +50,7 @@ pub async fn read_locks(
             let d = Diagnostic::error(file, at.span.clone(), msg).rule(&llb_graphs::rules::INVALID_LOCK);
             return Err(errors::from_diagnostics(file, &llb_graphs::diag::Diagnostics(vec![d])));
         };
-        let lock_file = manifest::source_file(&at.value, &resp.into_inner().data).map_err(|d| {
+        let lock_file = manifest::lockfile_source(&at.value, &resp.into_inner().data).map_err(|d| {
             let d: Vec<_> = d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect();
             errors::from_parts(&[(&SourceFile::new(&at.value, ""), &d)])
         })?;

@@ -25,6 +25,9 @@ pub enum ImageConfigError {
     /// oci-spec refused a value.
     #[error("image config: {0}")]
     Oci(#[from] oci_spec::OciSpecError),
+    /// The artifact mirror (`FLEET_ARTIFACT_MIRROR`) is outside the artifact URL policy.
+    #[error("artifact mirror `{url}` {message} [UnsafeArtifactUrl]")]
+    UnsafeMirror { url: String, message: String },
     /// Serialising failed.
     #[error("image config: {0}")]
     Json(#[from] serde_json::Error),

@@ -21,23 +21,35 @@ pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
 
 /// Decodes `bytes` as UTF-8 text named `name`. Empty, oversized and non-UTF-8 files are errors.
 pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
+    text_file("manifest", name, bytes)
+}
+
+/// [`source_file`] for a lockfile: the same limits, messages that say "lockfile" (callers tag
+/// them `InvalidLock`).
+pub fn lockfile_source(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
+    text_file("lockfile", name, bytes)
+}
+
+fn text_file(what: &str, name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
     let empty = SourceFile::new(name, "");
     if bytes.len() > MAX_MANIFEST_BYTES {
-        let msg = format!("manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}", bytes.len());
+        let msg = format!("{what} is {} bytes; the limit is {MAX_MANIFEST_BYTES}", bytes.len());
         return Err(Diagnostic::error(&empty, 0..0, msg).rule(&rules::UNREADABLE_MANIFEST).into());
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) if text.trim().is_empty() => Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
-            .with_help("a manifest needs at least one [families.NAME] and one [services.NAME] table")
-            .rule(&rules::UNREADABLE_MANIFEST)
-            .into()),
+        Ok(text) if text.trim().is_empty() && what == "manifest" => {
+            Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
+                .with_help("a manifest needs at least one [families.NAME] and one [services.NAME] table")
+                .rule(&rules::UNREADABLE_MANIFEST)
+                .into())
+        }
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {
             // Report at the first bad byte, counting lines in the valid prefix.
             let good = e.valid_up_to();
             let prefix = String::from_utf8_lossy(&bytes[..good]).into_owned();
             let f = SourceFile::new(name, prefix);
-            let msg = format!("manifest is not valid UTF-8 (byte 0x{:02x} at offset {good})", bytes[good]);
+            let msg = format!("{what} is not valid UTF-8 (byte 0x{:02x} at offset {good})", bytes[good]);
             Err(Diagnostic::error(&f, good..good, msg).rule(&rules::UNREADABLE_MANIFEST).into())
         }
     }

@@ -71,6 +71,12 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(p, &rules::PATH_OUTSIDE_CONTEXT, format!("profiles folder `{}` {why}", p.get_ref())));
         }
     }
+    if let Some(u) = m.fleet.as_ref().and_then(|f| f.get_ref().artifact_mirror.as_ref()) {
+        if let Some(p) = crate::lock::url_policy::url_problem(u.get_ref(), crate::lock::url_policy::UrlUse::Mirror) {
+            let msg = format!("artifact_mirror `{}` {}", super::contract::printable(u.get_ref()), p.message);
+            out.push(err(u, &rules::UNSAFE_ARTIFACT_URL, msg).with_help(p.help));
+        }
+    }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
         if m.families.keys().any(|f| f.get_ref() == name.get_ref()) {
