@@ -182,7 +182,7 @@ fn requirement_line(st: &mut State, line: &Logical, toks: &[Token]) {
     };
     if let Some((m, at)) = &req.marker {
         if let Err(e) = markers::parse(m) {
-            let msg = format!("marker `{m}`: {}", e.message);
+            let msg = format!("marker `{}`: {}", crate::diag::excerpt(m, 80), e.message);
             return st.error(line, at + e.offset, msg, e.help.as_deref());
         }
     }

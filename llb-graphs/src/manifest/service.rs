@@ -86,15 +86,18 @@ pub(super) fn validate_service(
 
 fn check_family(file: &SourceFile, m: &Manifest, n: &str, family: &SString, out: &mut Vec<Diagnostic>) {
     let fam = family.get_ref();
-    if m.families.keys().any(|k| k.get_ref() == fam) {
+    if m.families.contains_key(family) {
         return;
     }
-    let known: Vec<&str> = m.families.keys().map(|k| k.get_ref().as_str()).collect();
+    // Bounded, so that many unknown names cost linear time and output.
+    let known: Vec<&str> =
+        m.families.keys().map(|k| k.get_ref().as_str()).take(super::suggest::MAX_CANDIDATES).collect();
     let d = Diagnostic::error(file, family.span(), format!("service `{n}`: unknown family `{fam}`"))
         .rule(&rules::UNKNOWN_FAMILY);
     out.push(match did_you_mean(fam, known.iter().copied()) {
         Some(sug) => d.with_help(format!("did you mean `{sug}`?")),
         None if known.is_empty() => d.with_help("no [families.NAME] table is defined"),
+        None if known.len() < m.families.len() => d.with_help(format!("{} families are defined", m.families.len())),
         None => d.with_help(format!("known families: {}", known.join(", "))),
     });
 }

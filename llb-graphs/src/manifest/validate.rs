@@ -79,7 +79,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
-        if m.families.keys().any(|f| f.get_ref() == name.get_ref()) {
+        if m.families.contains_key(name) {
             let msg = format!("service `{}` has the name of a family; targets must be unique", name.get_ref());
             out.push(err(name, &rules::INVALID_NAME, msg));
         }
