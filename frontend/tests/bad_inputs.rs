@@ -510,10 +510,11 @@ fn every_rule_has_a_case() {
 #[test]
 fn fuzz_regressions_replay_without_panicking() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 3] = [
+    let targets: [(&str, Target); 4] = [
         ("manifest", fuzz_targets::manifest),
         ("options", fuzz_targets::options),
         ("lockfile", fuzz_targets::lockfile),
+        ("writers", fuzz_targets::writers),
     ];
     let mut replayed = 0;
     for (target, body) in targets {

@@ -103,7 +103,11 @@ pub fn string_offset(file: &SourceFile, span: &Range<usize>, value: &str, inner:
 pub fn check_marker(file: &SourceFile, span: &Range<usize>, marker: &str) -> Option<Diagnostic> {
     let e = markers::parse(marker).err()?;
     let at = string_offset(file, span, marker, e.offset);
-    let d = Diagnostic::error(file, at..span.end.max(at), format!("marker `{}`: {}", crate::diag::excerpt(marker, 80), e.message));
+    let d = Diagnostic::error(
+        file,
+        at..span.end.max(at),
+        format!("marker `{}`: {}", crate::diag::excerpt(marker, 80), e.message),
+    );
     Some(match e.help {
         Some(h) => d.with_help(h),
         None => d,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
 pub use deps::{mirror_url, selected_hashes, LockedDeps, SITE};
-pub use image_config::{healthcheck_command, ImageConfigError};
+pub use image_config::{healthcheck_command, ImageConfigError, HEALTH_PROBE};
 
 use crate::diag::SourceFile;
 use crate::llb::{Location, NetMode, OpMeta, Platform, State};
