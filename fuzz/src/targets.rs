@@ -163,7 +163,7 @@ pub fn writers(data: &[u8]) {
         let p = &lock.packages[0];
         assert_eq!(p.name, lock::normalize_name(&name));
         assert_eq!(llb_graphs::text::normalized_version(&p.version).as_deref(), Ok(p.version.as_str()));
-        assert_eq!(p.hashes, [hash.clone()]);
+        assert_eq!(p.hashes, std::slice::from_ref(&hash));
         assert!(p.marker.is_none());
     }
     if let Ok(q) = llb_graphs::text::sh_quote(&word) {

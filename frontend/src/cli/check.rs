@@ -114,7 +114,7 @@ fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
 fn targets_with_locks(m: &manifest::Manifest) -> std::collections::BTreeSet<&str> {
     use std::collections::BTreeMap;
     let mut memo: BTreeMap<&str, bool> = BTreeMap::new();
-    for (name, _) in &m.families {
+    for name in m.families.keys() {
         let mut path = vec![];
         let mut cur = Some(name);
         let mut answer = false;
