@@ -229,7 +229,9 @@ fn node(file: &SourceFile, p: RawPackage, members: &[String], indexes: &mut Vec<
     };
     let package = match &kind {
         SourceKind::Registry => package(file, &name, p.version.as_ref(), &p.name, p.sdist.as_ref(), &p.wheels)
-            .and_then(|pkg| registry_allowed(file, &name, p.source.as_ref()).map(|()| pkg)),
+            .and_then(|pkg| registry_allowed(file, &name, p.source.as_ref()).map(|()| pkg))
+            // Reported only when the walk reaches the package, but still a fault of the lock.
+            .map_err(|ds| ds.into_iter().map(|d| d.or_rule(&crate::rules::INVALID_LOCK)).collect()),
         _ => Err(Vec::new()),
     };
     Ok(Node {
