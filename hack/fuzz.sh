@@ -7,9 +7,12 @@
 #   (-Zsanitizer=address, ...) that cargo-fuzz passes. Builds keep debug assertions and overflow
 #   checks (-a).
 # - Seeds: examples/, llb-graphs/tests/golden/, tests/bad-inputs/ (manifest);
-#   llb-graphs/tests/fixtures/lock/ with a format byte in front (lockfile); fuzz/seeds/options/.
+#   llb-graphs/tests/fixtures/lock/ with a format byte in front (lockfile); fuzz/seeds/options/;
+#   fuzz/seeds/writers/.
 #   fuzz/corpus/<target>/ keeps what libFuzzer finds between runs (git-ignored).
-# - Limits: -max_total_time=SECONDS, -rss_limit_mb=2048, -timeout=10 (seconds per input).
+# - Limits: -max_total_time=SECONDS, -rss_limit_mb=2048, -timeout=10 (seconds per input);
+#   -max_len=65536 for manifest and lockfile (libFuzzer's default of 4096 cannot reach deep
+#   nesting or long marker chains, issue #11), the default for the others.
 # - A crash lands in fuzz/artifacts/<target>/; copy it to fuzz/regressions/<target>/ under a
 #   name that says what it is: `cargo test -p fleet-frontend --test bad_inputs` replays it.
 # Env: FUZZ_TARGETS="manifest options" runs a subset. One target at a time (2-core machine).
@@ -21,7 +24,7 @@ source hack/lib.sh
 CARGO_FUZZ_VERSION=0.13.1
 seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || die "usage: hack/fuzz.sh [SECONDS] (a positive integer)"
-read -r -a targets <<<"${FUZZ_TARGETS:-manifest options lockfile}"
+read -r -a targets <<<"${FUZZ_TARGETS:-manifest options lockfile writers}"
 export RUSTC_BOOTSTRAP=1
 
 if [[ $(cargo fuzz --version 2>/dev/null || true) != "cargo-fuzz $CARGO_FUZZ_VERSION" ]]; then
@@ -53,11 +56,12 @@ seed_lock() {
   { printf '%b' "$b"; cat "$f"; } >"$seeds/lockfile/$(echo "$f" | tr '/' '_')"
 }
 
-mkdir -p "$seeds"/{manifest,options,lockfile}
+mkdir -p "$seeds"/{manifest,options,lockfile,writers}
 for f in examples/*/fleet.toml llb-graphs/tests/golden/*/fleet.toml tests/bad-inputs/*/fleet.toml; do
   [[ -f $f && $(stat -c %s "$f") -le 65536 ]] && cp "$f" "$seeds/manifest/$(echo "$f" | tr '/' '_')"
 done
 cp fuzz/seeds/options/* "$seeds/options/"
+cp fuzz/seeds/writers/* "$seeds/writers/"
 while IFS= read -r -d '' f; do seed_lock "$f"; done < <(find llb-graphs/tests/fixtures/lock -type f -print0)
 
 # The binaries built above, run directly: `cargo fuzz run` would rebuild first, and a tree that
@@ -69,11 +73,12 @@ for t in "${targets[@]}"; do
   [[ -x $bin_dir/$t ]] || die "no fuzz binary $bin_dir/$t (unknown target?)"
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   log "fuzzing $t for ${seconds}s ($(find "$seeds/$t" -type f | wc -l) seeds, $(find "fuzz/corpus/$t" -type f | wc -l) in corpus)"
-  dict=()
-  [[ -f fuzz/$t.dict ]] && dict=("-dict=fuzz/$t.dict")
+  flags=()
+  [[ -f fuzz/$t.dict ]] && flags=("-dict=fuzz/$t.dict")
+  case $t in manifest | lockfile) flags+=("-max_len=65536") ;; esac
   marker=$(mktemp)
   if "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" -max_total_time="$seconds" -rss_limit_mb=2048 \
-    -timeout=10 -print_final_stats=1 "${dict[@]}" "fuzz/corpus/$t" "$seeds/$t" >"$logs/$t.log" 2>&1; then
+    -timeout=10 -print_final_stats=1 "${flags[@]}" "fuzz/corpus/$t" "$seeds/$t" >"$logs/$t.log" 2>&1; then
     execs=$(grep -m1 'stat::number_of_executed_units' "$logs/$t.log" | awk '{print $2}')
     rate=$(grep -m1 'stat::average_exec_per_sec' "$logs/$t.log" | awk '{print $2}')
     cov=$(grep -E '^#[0-9]+.*(DONE|pulse)' "$logs/$t.log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)

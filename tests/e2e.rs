@@ -144,6 +144,25 @@ fn broken_manifests_fail_at_their_line_through_buildx() {
             ">>> family = \"base-pyton\"",
             "did you mean `base-python`?",
         ),
+        // Issue #11: code in the probe, a system-tree workdir, a contract key from the manifest.
+        (
+            "health-path-code",
+            |t| t.replace("health_path = \"/health\"", "health_path = \"/x',timeout=3);import os;os.system('id');('\""),
+            ">>> health_path = \"/x'",
+            "contains `'`; it may use only letters, digits",
+        ),
+        (
+            "workdir-etc",
+            |t| t.replace("writable = [\"data\"]", "workdir = \"/etc\"\nwritable = [\"sudoers.d\"]"),
+            ">>> workdir = \"/etc\"",
+            "workdir `/etc` is inside the system tree `/etc`",
+        ),
+        (
+            "reserved-env",
+            |t| t.replace("env = { HOST", "env = { PATH = \"/tmp\", HOST"),
+            ">>> env = { PATH = \"/tmp\"",
+            "environment variable `PATH` is set by the frontend",
+        ),
     ];
     for (tag, edit, line, msg) in cases {
         let dir = hello_variant(tag, edit);

@@ -9,9 +9,10 @@
 //!   missing file);
 //! - `context/` (optional): copied into the temp dir, which always starts with an empty `app/`;
 //! - `setup` (optional): one step per line, applied after that: `mkdir P`, `file P`, `rm P`,
-//!   `symlink LINK TARGET` (links are made here, never committed), `generate KIND` (writes
-//!   `fleet.toml`: huge, many-services, deep-arrays, deep-inline-tables, deep-dotted-keys,
-//!   deep-table-header);
+//!   `symlink LINK TARGET` (links are made here, never committed), `generate KIND [FILE]`
+//!   (writes `fleet.toml` or FILE: huge, many-services, deep-arrays, deep-inline-tables,
+//!   deep-dotted-keys, deep-table-header, deep-family-chain; deep-marker, long-marker are
+//!   requirements files);
 //! - `expected.txt`: stdout then stderr, exactly. `{..}` matches any text on one line; only
 //!   cases of known bugs (which have a `bug` file and an `#[ignore]` here) use it, because
 //!   their expected text is the behaviour required, written by hand, not recorded.
@@ -87,7 +88,10 @@ command = ["python3", "app.py"]
 ports = { service = 8080, health = 8081 }
 "#;
 
-/// Manifests too big or too regular to commit, made by `generate KIND`.
+/// A sha256 digest for generated lockfiles.
+const HASH: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+/// Manifests (and lockfiles) too big or too regular to commit, made by `generate KIND [FILE]`.
 fn generate(kind: &str) -> Vec<u8> {
     const LIMIT: usize = 4 << 20; // llb_graphs::manifest::MAX_MANIFEST_BYTES
     match kind {
@@ -122,6 +126,30 @@ fn generate(kind: &str) -> Vec<u8> {
         }
         "deep-dotted-keys" => format!("{GOOD}labels{} = \"v\"\n", ".a".repeat(10_000)).into_bytes(),
         "deep-table-header" => format!("{GOOD}\n[services.hello.labels{}]\n", ".a".repeat(10_000)).into_bytes(),
+        // A requirements line whose marker is 10,000 parentheses deep (20 KB).
+        "deep-marker" => format!(
+            "six==1.16.0 ; {}os_name == 'posix'{} --hash=sha256:{HASH}\n",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        )
+        .into_bytes(),
+        // A valid marker of 20,000 `and` terms (~0.5 MB): evaluated without recursion.
+        "long-marker" => {
+            format!("six==1.16.0 ; {} --hash=sha256:{HASH}\n", vec!["os_name == 'posix'"; 20_000].join(" and "))
+                .into_bytes()
+        }
+        // A parent chain near the 4 MiB limit whose root points back at its leaf: one cycle
+        // through every family, found in linear time.
+        "deep-family-chain" => {
+            let mut s = String::new();
+            let n = 90_000;
+            for i in 0..n {
+                s.push_str(&format!("[families.f{i}]\nparent = \"f{}\"\n", (i + 1) % n));
+            }
+            s.push_str("\n[services.hello]\nfamily = \"f0\"\nsource = \"app\"\ncommand = [\"x\"]\nports = { service = 8080, health = 8081 }\n");
+            assert!(s.len() <= LIMIT, "{}", s.len());
+            s.into_bytes()
+        }
         other => panic!("setup: unknown generator `{other}`"),
     }
 }
@@ -145,6 +173,7 @@ fn setup_step(dir: &Path, line: &str) {
         #[cfg(unix)]
         ["symlink", link, target] => std::os::unix::fs::symlink(target, dir.join(link)).expect("setup symlink"),
         ["generate", kind] => fs::write(dir.join("fleet.toml"), generate(kind)).expect("setup generate"),
+        ["generate", kind, file] => fs::write(dir.join(file), generate(kind)).expect("setup generate"),
         _ => panic!("setup: cannot read line {line:?}"),
     }
 }
@@ -428,6 +457,31 @@ cases! {
     rule_unhashed_lock: "rule-unhashed-lock";
     rule_unknown_family_parent: "rule-unknown-family-parent";
     rule_unused_family: "rule-unused-family";
+    health_path_bad_percent: "health-path-bad-percent";
+    health_path_code_injection: "health-path-code-injection";
+    machine_not_a_name: "machine-not-a-name";
+    machine_not_a_name_check: "machine-not-a-name-check";
+    profiles_dir_symlink: "profiles-dir-symlink";
+    reserved_env_in_family: "reserved-env-in-family";
+    rule_invalid_label: "rule-invalid-label";
+    rule_invalid_workdir_system_tree: "rule-invalid-workdir-system-tree";
+    rule_invalid_writable: "rule-invalid-writable";
+    rule_reserved_contract_key: "rule-reserved-contract-key";
+    workdir_control_character: "workdir-control-character";
+    workdir_usr_local: "workdir-usr-local";
+    lock_filename_newline: "lock-filename-newline";
+    lock_filename_percent_encoded: "lock-filename-percent-encoded";
+    lock_url_other_source_types: "lock-url-other-source-types";
+    lock_version_injects_requirements_line: "lock-version-injects-requirements-line";
+    lock_version_trailing_space: "lock-version-trailing-space";
+    lockfile_not_utf8: "lockfile-not-utf8";
+    mirror_unsafe: "mirror-unsafe";
+    requirements_index_url_credentials: "requirements-index-url-credentials";
+    rule_unsafe_artifact_name: "rule-unsafe-artifact-name";
+    rule_unsafe_artifact_url: "rule-unsafe-artifact-url";
+    family_chain_near_limit: "family-chain-near-limit";
+    marker_long_and_chain: "marker-long-and-chain";
+    marker_nested_too_deeply: "marker-nested-too-deeply";
 }
 
 /// "`check` has a test per rule": every rule id of the validator is the tag of a line in some
@@ -456,10 +510,11 @@ fn every_rule_has_a_case() {
 #[test]
 fn fuzz_regressions_replay_without_panicking() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 3] = [
+    let targets: [(&str, Target); 4] = [
         ("manifest", fuzz_targets::manifest),
         ("options", fuzz_targets::options),
         ("lockfile", fuzz_targets::lockfile),
+        ("writers", fuzz_targets::writers),
     ];
     let mut replayed = 0;
     for (target, body) in targets {

@@ -139,3 +139,62 @@ pub fn lockfile(data: &[u8]) {
         assert_located(&file, &d);
     }
 }
+
+/// The generated-text writers: any input gives text that parses back to the same value, or an
+/// error. Input: `name \x00 version \x00 hash \x00 word \x00 health path` (lossy UTF-8; missing
+/// parts are empty).
+/// - `text::requirement_line` → one line that the requirements parser reads as exactly one pin
+///   of the normalised name and version, with exactly that hash;
+/// - `text::sh_quote` → a word that POSIX single-quote rules read back as the input;
+/// - a health path the validator accepts → the probe's program text is the constant and the URL
+///   is its last argv entry, the path unchanged.
+pub fn writers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let mut next = || parts.next().unwrap_or("").to_string();
+    let (name, version, hash, word, health) = (next(), next(), next(), next(), next());
+    if let Ok(line) = llb_graphs::text::requirement_line(&name, &version, std::slice::from_ref(&hash)) {
+        assert!(line.ends_with('\n') && line.matches('\n').count() == 1, "{line:?} is not one line");
+        let file = SourceFile::new("requirements.txt", line.clone());
+        let lock = lock::parse_as(&file, lock::LockKind::Requirements)
+            .unwrap_or_else(|d| panic!("written line {line:?} does not parse: {d}"));
+        assert_eq!(lock.packages.len(), 1, "{line:?}");
+        assert!(lock.index_urls.is_empty() && lock.find_links.is_empty(), "{line:?} set an option");
+        let p = &lock.packages[0];
+        assert_eq!(p.name, lock::normalize_name(&name));
+        assert_eq!(llb_graphs::text::normalized_version(&p.version).as_deref(), Ok(p.version.as_str()));
+        assert_eq!(p.hashes, std::slice::from_ref(&hash));
+        assert!(p.marker.is_none());
+    }
+    if let Ok(q) = llb_graphs::text::sh_quote(&word) {
+        assert_eq!(sh_single_quoted(&q).as_deref(), Some(word.as_str()), "{q:?} does not read back");
+    }
+    if manifest::contract::health_path_problem(&health).is_none() {
+        let cmd = lower::healthcheck_command(8081, &health);
+        assert_eq!(cmd.len(), 5);
+        assert_eq!(cmd[3], llb_graphs::lower::HEALTH_PROBE);
+        assert_eq!(cmd[4], format!("http://127.0.0.1:8081{health}"));
+        assert!(!health.contains(['\'', '"', '\\', '\n', ' ']), "{health:?} passed the grammar");
+    }
+}
+
+/// Reads one sh word made of bare safe characters and `'...'` / `\'` pieces (the only forms
+/// `sh_quote` writes); `None` for anything else.
+fn sh_single_quoted(q: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = q.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => loop {
+                match chars.next()? {
+                    '\'' => break,
+                    c => out.push(c),
+                }
+            },
+            '\\' => out.push(chars.next()?),
+            c if c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c) => out.push(c),
+            _ => return None,
+        }
+    }
+    Some(out)
+}

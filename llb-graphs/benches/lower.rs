@@ -7,6 +7,7 @@
 //!
 //!   cargo bench -p llb-graphs --bench lower            # everything (about 2 minutes)
 //!   cargo bench -p llb-graphs --bench lower -- marshal # one group
+//!   cargo bench -p llb-graphs --bench lower -- validate # hostile shapes near the 4 MiB limit
 
 #![allow(clippy::unwrap_used)]
 
@@ -70,5 +71,41 @@ fn marshal(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pipeline, marshal);
+/// A manifest near the 4 MiB limit shaped as one parent chain of `n` families under one root,
+/// optionally closed into a cycle (issue #11: the cycle check was cubic in the chain).
+fn family_chain(n: usize, cycle: bool) -> String {
+    let mut s = String::with_capacity(n * 40);
+    for i in 0..n {
+        match (i, cycle) {
+            (0, false) => s.push_str("[families.f0]\nbase = \"python:3.11-slim\"\n"),
+            (0, true) => s.push_str(&format!("[families.f0]\nparent = \"f{}\"\n", n - 1)),
+            _ => s.push_str(&format!("[families.f{i}]\nparent = \"f{}\"\n", i - 1)),
+        }
+    }
+    s.push_str(&format!("\n[services.hello]\nfamily = \"f{}\"\nsource = \"app\"\ncommand = [\"x\"]\n", n - 1));
+    s.push_str("ports = { service = 8080, health = 8081 }\n");
+    s
+}
+
+/// `manifest::parse` (TOML + every validation rule, what `check` runs first) of hostile shapes
+/// near the 4 MiB limit: a deep parent chain, and the same chain closed into one cycle.
+fn validate(c: &mut Criterion) {
+    let chain = family_chain(80_000, false);
+    let cycle = family_chain(80_000, true);
+    assert!(chain.len() <= llb_graphs::manifest::MAX_MANIFEST_BYTES);
+    let mut g = c.benchmark_group("validate");
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Bytes(chain.len() as u64));
+    for (id, text) in [("family-chain-80k", &chain), ("family-cycle-80k", &cycle)] {
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                let f = llb_graphs::diag::SourceFile::new("fleet.toml", black_box(text.as_str()));
+                llb_graphs::manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.families.len())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, pipeline, marshal, validate);
 criterion_main!(benches);

@@ -39,6 +39,15 @@ impl SourceFile {
     }
 }
 
+/// `s` for a message: at most `max` characters, the rest as `…` (a hostile value may be
+/// megabytes long; the location says where it is).
+pub fn excerpt(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

@@ -13,4 +13,5 @@ pub mod plan;
 pub mod profile;
 pub mod rules;
 pub mod sbom;
+pub mod text;
 pub mod value;

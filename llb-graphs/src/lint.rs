@@ -41,6 +41,13 @@ pub fn build_warnings(file: &SourceFile, m: &Manifest, check: Option<&str>) -> V
 pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let mut out = vec![];
     let warn = |rule: &'static Rule, span, msg: String| Diagnostic::error(file, span, msg).rule(rule);
+    // Used when a service or another family builds on it: one pass over each, not one per family.
+    let used: std::collections::BTreeSet<&str> = m
+        .services
+        .values()
+        .map(|s| s.get_ref().family.get_ref().as_str())
+        .chain(m.families.values().filter_map(|f| f.get_ref().parent.as_ref().map(|p| p.get_ref().as_str())))
+        .collect();
     for (name, fam) in &m.families {
         let n = name.get_ref();
         if let Some(base) = &fam.get_ref().base {
@@ -51,10 +58,7 @@ pub fn lint(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 out.push(warn(&rules::FLOATING_BASE_REFERENCE, base.span(), msg));
             }
         }
-        // Used when a service or another family builds on it.
-        let used = m.services.values().any(|s| s.get_ref().family.get_ref() == n)
-            || m.families.values().any(|f| f.get_ref().parent.as_ref().is_some_and(|p| p.get_ref() == n));
-        if !used {
+        if !used.contains(n.as_str()) {
             let msg = format!("family `{n}` is not used by any service or family");
             out.push(warn(&rules::UNUSED_FAMILY, name.span(), msg));
         }

@@ -78,6 +78,20 @@ pub fn builtin(name: &str) -> Option<Result<Profile, Diagnostics>> {
     Some(parse(&SourceFile::new(format!("profiles/{name}.json"), *text), name))
 }
 
+/// Why `name` (`--build-arg MACHINE`) is not a profile name, if it is not one: it becomes a
+/// file name in the profiles folder, so it is `[a-z0-9][a-z0-9_-]*` (at most 64), never a path.
+pub fn name_problem(name: &str) -> Option<String> {
+    let ok = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    (!ok).then(|| {
+        format!(
+            "machine profile `{}` is not a profile name: `[a-z0-9][a-z0-9_-]*`, at most 64 characters",
+            name.chars().flat_map(char::escape_default).collect::<String>()
+        )
+    })
+}
+
 /// Parses and checks a profile file whose expected name is `name`.
 pub fn parse(file: &SourceFile, name: &str) -> Result<Profile, Diagnostics> {
     let p: Profile = serde_json::from_str(&file.text).map_err(|e| {
@@ -145,6 +159,15 @@ mod tests {
         assert_eq!((pc2.env["TORCH_CUDA_ARCH_LIST"].as_str(), pc2.env["OMP_NUM_THREADS"].as_str()), ("8.6", "4"));
         assert!(pc2.description.contains("assume"), "chosen values are said so");
         assert!(builtin("pc3").is_none());
+    }
+
+    #[test]
+    fn machine_names_are_names_not_paths() {
+        assert_eq!(name_problem("mainpc"), None);
+        assert_eq!(name_problem("pc-2_b"), None);
+        for bad in ["../../x", "a/b", "", "-x", "PC2", "a.json", "a\nb", &"a".repeat(65)] {
+            assert!(name_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

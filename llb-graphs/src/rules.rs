@@ -83,14 +83,29 @@ rules! {
     EMPTY_COMMAND = "EmptyCommand", Error, "A service runs a program";
     /// A port outside 1-65535, ports written as an array, or no service port.
     INVALID_PORT = "InvalidPort", Error, "Ports are a table of two ports in 1-65535";
-    /// A health path not starting with `/` or containing spaces.
-    INVALID_HEALTH_PATH = "InvalidHealthPath", Error, "Health paths start with `/` and contain no spaces";
-    /// A workdir that is not an absolute path below `/`.
-    INVALID_WORKDIR = "InvalidWorkdir", Error, "The workdir is an absolute path below `/`";
+    /// A health path that is not URL path text (it is the HEALTHCHECK probe's URL).
+    INVALID_HEALTH_PATH = "InvalidHealthPath", Error,
+        "Health paths start with `/` and use URL path characters only (letters, digits, `%HH`, `-._~!$&*+,;=:@/?`)";
+    /// A workdir that is not an absolute path below `/`, or inside a system tree.
+    INVALID_WORKDIR = "InvalidWorkdir", Error,
+        "The workdir is an absolute path outside the system trees (`/etc`, `/usr`, ...), without control characters";
+    /// A `writable` entry with pattern syntax (`*`, `?`, `[`, a leading `!`).
+    INVALID_WRITABLE = "InvalidWritable", Error, "Writable directories are plain relative paths, not patterns";
+    /// A label key that is empty or not printable.
+    INVALID_LABEL = "InvalidLabel", Error, "Label keys are non-empty printable text without whitespace";
+    /// A manifest label or env var that would replace a key the frontend sets.
+    RESERVED_CONTRACT_KEY = "ReservedContractKey", Error,
+        "Labels and env may not replace the runtime contract's keys (`PORT`, `PATH`, `health_check_port`, ...)";
     /// A family no service or family builds on.
     UNUSED_FAMILY = "UnusedFamily", Warning, "A family that no service uses is probably a leftover or a typo";
     /// A lockfile that is missing, of an unknown kind, or that does not parse.
     INVALID_LOCK = "InvalidLock", Error, "Lockfiles are requirements.txt with hashes, pylock.toml or uv.lock";
+    /// A lock, index or mirror URL outside the artifact URL policy.
+    UNSAFE_ARTIFACT_URL = "UnsafeArtifactUrl", Error,
+        "Artifact, index and mirror URLs are https:// (http:// only for loopback or the mirror), without credentials or metadata hosts";
+    /// A locked file name that is not one plain file name.
+    UNSAFE_ARTIFACT_NAME = "UnsafeArtifactName", Error,
+        "Locked file names are one plain name of `[A-Za-z0-9._+-]` (no `/`, `..`, `%2e`, NUL or newline)";
     /// No locked artifact fits the platform and Python of the image.
     NO_MATCHING_ARTIFACT = "NoMatchingArtifact", Error, "Each locked package has a wheel or sdist for the image";
     /// A machine profile that does not exist or does not parse.

@@ -91,7 +91,8 @@ fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
     if valid {
         // Lockfiles are checked for linux/amd64, the fleet's platform.
         let mut seen = std::collections::BTreeSet::new();
-        for target in plan::targets(&m) {
+        let with_locks = targets_with_locks(&m);
+        for target in plan::targets(&m).into_iter().filter(|t| with_locks.contains(t.as_str())) {
             let Ok(plan) = plan::plan_service(&file, &m, Some(&target)) else { continue };
             let locks: Vec<_> =
                 plan.family.chain.iter().filter_map(|l| l.lock.clone()).chain(plan.lock.clone()).collect();
@@ -105,6 +106,43 @@ fn findings(args: &CheckArgs, path: &Path) -> anyhow::Result<Vec<Diagnostic>> {
         }
     }
     Ok(all)
+}
+
+/// The targets whose chain names a lockfile, in linear time (a family inherits its parent's
+/// answer; the manifest is valid, so parents exist and form no cycle). Planning only these keeps
+/// `check` linear on a deep chain of families without locks.
+fn targets_with_locks(m: &manifest::Manifest) -> std::collections::BTreeSet<&str> {
+    use std::collections::BTreeMap;
+    let mut memo: BTreeMap<&str, bool> = BTreeMap::new();
+    for name in m.families.keys() {
+        let mut path = vec![];
+        let mut cur = Some(name);
+        let mut answer = false;
+        while let Some(k) = cur {
+            if let Some(&a) = memo.get(k.get_ref().as_str()) {
+                answer = a;
+                break;
+            }
+            let Some(f) = m.families.get(k) else { break };
+            path.push(k.get_ref().as_str());
+            if f.get_ref().lock.is_some() {
+                answer = true;
+                break;
+            }
+            cur = f.get_ref().parent.as_ref();
+            if path.len() > m.families.len() {
+                break;
+            }
+        }
+        for p in path {
+            memo.insert(p, answer);
+        }
+    }
+    let services = m.services.iter().filter(|(_, s)| {
+        let s = s.get_ref();
+        s.lock.is_some() || memo.get(s.family.get_ref().as_str()).copied().unwrap_or(false)
+    });
+    services.map(|(k, _)| k.get_ref().as_str()).chain(memo.iter().filter(|(_, &a)| a).map(|(k, _)| *k)).collect()
 }
 
 fn list_rules(format: &str) -> anyhow::Result<i32> {

@@ -73,13 +73,16 @@ fn read_lock(ctx: &Path, file: &SourceFile, need: &LockNeed) -> Result<SourceFil
     let bytes = std::fs::read(ctx.join(&at.value)).map_err(|e| {
         vec![Diagnostic::error(file, at.span.clone(), e.to_string()).rule(&llb_graphs::rules::INVALID_LOCK)]
     })?;
-    manifest::source_file(&at.value, &bytes)
+    manifest::lockfile_source(&at.value, &bytes)
         .map_err(|d| d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect())
 }
 
 /// The machine profile `need` names: from the manifest's profiles folder in `ctx`, else built in.
 pub fn profile(ctx: &Path, need: &ProfileNeed) -> anyhow::Result<llb_graphs::profile::Profile> {
     let name = &need.name;
+    if let Some(why) = llb_graphs::profile::name_problem(name) {
+        anyhow::bail!("{why} [{}]", llb_graphs::rules::INVALID_PROFILE.id);
+    }
     let (Some(dir), Some(rel)) = (&need.dir, need.path()) else {
         let known = llb_graphs::profile::builtin_names().join(", ");
         return match need.builtin() {
@@ -88,7 +91,16 @@ pub fn profile(ctx: &Path, need: &ProfileNeed) -> anyhow::Result<llb_graphs::pro
         };
     };
     let path = ctx.join(&rel);
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    // As the gateway: BuildKit sends links as links, so a profile behind one is not there.
+    let text = match look(ctx, &rel) {
+        PathKind::File => std::fs::read_to_string(&path).ok(),
+        PathKind::Symlink => anyhow::bail!(
+            "machine profile `{name}`: {rel} is (or passes through) a symlink; BuildKit sends links, not their targets [{}]",
+            llb_graphs::rules::INVALID_PROFILE.id
+        ),
+        _ => None,
+    };
+    let Some(text) = text else {
         let mut known: Vec<String> = std::fs::read_dir(ctx.join(dir))
             .map(|rd| {
                 rd.filter_map(Result::ok)

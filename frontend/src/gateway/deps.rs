@@ -21,7 +21,7 @@ pub async fn read_locks(bridge: &mut Bridge, file: &SourceFile, needs: &[LockNee
     src.differ = Some("none".into());
     let r = bridge.solve_state(&src.state()).await?;
     for need in needs {
-        let lock_file = match super::manifest::read_text(&r, &need.at.value).await {
+        let lock_file = match super::manifest::read_lock_text(&r, &need.at.value).await {
             Err(_) => return Err(errors::from_diagnostics(file, &Diagnostics(vec![need.missing(file)]))),
             Ok(Err(d)) => {
                 let d: Vec<_> = d.0.into_iter().map(|d| d.rule(&llb_graphs::rules::INVALID_LOCK)).collect();

@@ -57,9 +57,23 @@ pub async fn read(bridge: &mut Bridge) -> Result<Loaded, Status> {
 /// [`MAX_MANIFEST_BYTES`]: the outer error when it cannot be read, the inner one when its bytes
 /// are not an acceptable text (too large, empty, not UTF-8), worded by `manifest::source_file`.
 pub async fn read_text(r: &Ref, name: &str) -> Result<Result<SourceFile, Diagnostics>, tonic::Status> {
+    read_decoded(r, name, manifest::source_file, manifest::too_large).await
+}
+
+/// [`read_text`] for a lockfile: the same limits, messages that say "lockfile".
+pub async fn read_lock_text(r: &Ref, name: &str) -> Result<Result<SourceFile, Diagnostics>, tonic::Status> {
+    read_decoded(r, name, manifest::lockfile_source, manifest::lockfile_too_large).await
+}
+
+async fn read_decoded(
+    r: &Ref,
+    name: &str,
+    decode: fn(&str, &[u8]) -> Result<SourceFile, Diagnostics>,
+    too_large: fn(&str, u64) -> Diagnostics,
+) -> Result<Result<SourceFile, Diagnostics>, tonic::Status> {
     match r.read_file(name, MAX_MANIFEST_BYTES).await {
-        Ok(bytes) => Ok(manifest::source_file(name, &bytes)),
-        Err(ReadError::TooLarge(size)) => Ok(Err(manifest::too_large(name, size))),
+        Ok(bytes) => Ok(decode(name, &bytes)),
+        Err(ReadError::TooLarge(size)) => Ok(Err(too_large(name, size))),
         Err(ReadError::Missing(s)) => Err(s),
     }
 }

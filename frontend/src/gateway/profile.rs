@@ -13,6 +13,9 @@ use super::errors;
 /// Loads the profile `need` names; an unknown name lists the known ones.
 pub async fn load(bridge: &mut Bridge, need: &ProfileNeed) -> Result<Profile, Status> {
     let name = &need.name;
+    if let Some(why) = profile::name_problem(name) {
+        return Err(errors::plain(why));
+    }
     let (Some(dir), Some(path)) = (&need.dir, need.path()) else {
         return match need.builtin() {
             Some(p) => p.map_err(|d| errors::plain(d.to_string())),

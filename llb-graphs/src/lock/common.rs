@@ -103,11 +103,25 @@ pub fn string_offset(file: &SourceFile, span: &Range<usize>, value: &str, inner:
 pub fn check_marker(file: &SourceFile, span: &Range<usize>, marker: &str) -> Option<Diagnostic> {
     let e = markers::parse(marker).err()?;
     let at = string_offset(file, span, marker, e.offset);
-    let d = Diagnostic::error(file, at..span.end.max(at), format!("marker `{marker}`: {}", e.message));
+    let d = Diagnostic::error(
+        file,
+        at..span.end.max(at),
+        format!("marker `{}`: {}", crate::diag::excerpt(marker, 80), e.message),
+    );
     Some(match e.help {
         Some(h) => d.with_help(h),
         None => d,
     })
+}
+
+/// Checks a locked `version` value: PEP 440, without whitespace (it is written into the
+/// generated requirements file, so nothing but a version may pass).
+pub fn check_version(file: &SourceFile, name: &str, v: &toml::Spanned<String>) -> Option<Diagnostic> {
+    let e = crate::text::normalized_version(v.get_ref()).err()?;
+    Some(
+        Diagnostic::error(file, v.span(), format!("package `{name}`: {e}"))
+            .with_help("lock versions are PEP 440 versions"),
+    )
 }
 
 /// Checks a `requires-python` value at `span` parses as a specifier set.
@@ -137,6 +151,47 @@ pub struct FileEntry<'a> {
     pub size: Option<u64>,
     /// Where errors about the file name point (the `name` or `url` value).
     pub span: Range<usize>,
+    /// Where the `url` value is.
+    pub url_span: Range<usize>,
+}
+
+/// Longest locked file name (a file name on every file system the build touches).
+pub const MAX_FILENAME: usize = 255;
+
+/// Why `f` is not one plain artifact file name, if it is not: it becomes `http.filename`, a path
+/// in builder steps and a path on the mirror, so it is `[A-Za-z0-9._+-]` only, not starting with
+/// `.` or `-` (wheel and sdist names: PEP 427, PEP 625).
+pub fn filename_problem(f: &str) -> Option<String> {
+    let shown: String = f.chars().flat_map(char::escape_default).collect();
+    if f.is_empty() || f.len() > MAX_FILENAME {
+        return Some(format!("file name `{shown}` is empty or longer than {MAX_FILENAME} bytes"));
+    }
+    if f.starts_with(['.', '-']) || f.contains("..") {
+        return Some(format!("file name `{shown}` starts with `.` or `-`, or contains `..`"));
+    }
+    let bad = f.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-')))?;
+    Some(format!(
+        "file name `{shown}` contains {}",
+        if bad.is_ascii_graphic() { format!("`{bad}`") } else { format!("U+{:04X}", u32::from(bad)) }
+    ))
+}
+
+/// Checks `url` against the artifact URL policy ([`super::url_policy`]); the error is located at
+/// `span` and tagged `UnsafeArtifactUrl`.
+pub fn check_url(
+    file: &SourceFile,
+    span: Range<usize>,
+    what: &str,
+    url: &str,
+    usage: super::url_policy::UrlUse,
+) -> Option<Diagnostic> {
+    let p = super::url_policy::url_problem(url, usage)?;
+    let shown: String = url.chars().flat_map(char::escape_default).collect();
+    Some(
+        Diagnostic::error(file, span, format!("{what} `{shown}` {}", p.message))
+            .with_help(p.help)
+            .rule(&crate::rules::UNSAFE_ARTIFACT_URL),
+    )
 }
 
 /// Builds a wheel or sdist [`Artifact`], checking that a wheel's filename parses and names the
@@ -153,6 +208,13 @@ pub fn artifact(
         None => url_filename(entry.url).unwrap_or_default(),
     };
     let err = |msg: String| Diagnostic::error(file, entry.span.clone(), msg);
+    let what = format!("package `{name}`: URL");
+    if let Some(d) = check_url(file, entry.url_span.clone(), &what, entry.url, super::url_policy::UrlUse::Artifact) {
+        return Err(d);
+    }
+    if let Some(why) = filename_problem(&filename) {
+        return Err(err(format!("package `{name}`: {why}")).rule(&crate::rules::UNSAFE_ARTIFACT_NAME));
+    }
     let kind = if wheel {
         let w = WheelName::parse(&filename).map_err(|e| err(format!("package `{name}`: {e}")))?;
         if normalize_name(&w.name) != name || !same_version(&w.version, version) {

@@ -82,13 +82,18 @@ impl Truth {
     }
 }
 
-/// A parsed marker expression.
+/// Deepest parenthesis nesting accepted: real markers nest a few levels (uv wraps each fork in
+/// one more); the limit keeps parsing, evaluation and drop within a small, fixed stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed marker expression. `and`/`or` chains are flat lists, so their length never becomes
+/// recursion depth; only parentheses nest, at most [`MAX_DEPTH`] levels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Marker {
-    /// `a and b`.
-    And(Box<Marker>, Box<Marker>),
-    /// `a or b`.
-    Or(Box<Marker>, Box<Marker>),
+    /// `a and b and ...` (two or more terms).
+    And(Vec<Marker>),
+    /// `a or b or ...` (two or more terms).
+    Or(Vec<Marker>),
     /// `lhs op rhs`; `offset` is where the comparison starts.
     Compare {
         /// Left operand.
@@ -172,6 +177,8 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     end: usize,
+    /// Open parentheses around the current position.
+    depth: usize,
 }
 
 impl Parser {
@@ -190,25 +197,31 @@ impl Parser {
     }
 
     fn or_expr(&mut self) -> Result<Marker, MarkerError> {
-        let mut m = self.and_expr()?;
+        let mut terms = vec![self.and_expr()?];
         while self.keyword("or") {
-            m = Marker::Or(Box::new(m), Box::new(self.and_expr()?));
+            terms.push(self.and_expr()?);
         }
-        Ok(m)
+        Ok(if terms.len() == 1 { terms.remove(0) } else { Marker::Or(terms) })
     }
 
     fn and_expr(&mut self) -> Result<Marker, MarkerError> {
-        let mut m = self.atom()?;
+        let mut terms = vec![self.atom()?];
         while self.keyword("and") {
-            m = Marker::And(Box::new(m), Box::new(self.atom()?));
+            terms.push(self.atom()?);
         }
-        Ok(m)
+        Ok(if terms.len() == 1 { terms.remove(0) } else { Marker::And(terms) })
     }
 
     fn atom(&mut self) -> Result<Marker, MarkerError> {
         if self.peek() == Some(&Tok::LParen) {
+            if self.depth == MAX_DEPTH {
+                let msg = format!("marker nested too deeply (more than {MAX_DEPTH} levels of parentheses)");
+                return Err(err(self.offset(), msg));
+            }
+            self.depth += 1;
             self.pos += 1;
             let m = self.or_expr()?;
+            self.depth -= 1;
             if self.peek() != Some(&Tok::RParen) {
                 return Err(err(self.offset(), "expected `)` in marker"));
             }
@@ -263,7 +276,7 @@ impl Parser {
 
 /// Parses a marker; errors carry the byte offset of the bad token.
 pub fn parse(text: &str) -> Result<Marker, MarkerError> {
-    let mut p = Parser { toks: tokenize(text)?, pos: 0, end: text.len() };
+    let mut p = Parser { toks: tokenize(text)?, pos: 0, end: text.len(), depth: 0 };
     let m = p.or_expr()?;
     if p.pos != p.toks.len() {
         return Err(err(p.offset(), "unexpected text after marker expression"));
@@ -326,8 +339,9 @@ impl Marker {
     /// Evaluates the marker for `env`; `extra`/`extras`/`dependency_groups` test `sets`.
     pub fn eval_with(&self, env: &TargetEnv, sets: &Sets) -> Result<Truth, MarkerError> {
         match self {
-            Marker::And(a, b) => Ok(a.eval_with(env, sets)?.and(b.eval_with(env, sets)?)),
-            Marker::Or(a, b) => Ok(a.eval_with(env, sets)?.or(b.eval_with(env, sets)?)),
+            // Every term is evaluated (an error anywhere is an error), folded in Kleene logic.
+            Marker::And(terms) => terms.iter().try_fold(Truth::True, |t, m| Ok(t.and(m.eval_with(env, sets)?))),
+            Marker::Or(terms) => terms.iter().try_fold(Truth::False, |t, m| Ok(t.or(m.eval_with(env, sets)?))),
             Marker::Compare { lhs, op, rhs, offset } => {
                 if let Some(truth) = sets.compare(lhs, *op, rhs, *offset) {
                     return truth;

@@ -20,6 +20,7 @@ mod requirements;
 mod select;
 mod selection;
 pub mod tags;
+pub mod url_policy;
 pub mod uvlock;
 mod uvwalk;
 pub mod version;

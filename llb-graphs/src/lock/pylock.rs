@@ -21,8 +21,8 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
 use super::common::{
-    artifact, check_marker, check_requires_python, is_valid_name, normalize_name, push_unique, sha256_problem,
-    toml_error, unhashed, FileEntry,
+    artifact, check_marker, check_requires_python, check_url, check_version, is_valid_name, normalize_name,
+    push_unique, sha256_problem, toml_error, unhashed, FileEntry,
 };
 use super::{finish, Located, LockFile, LockKind, LockedPackage};
 
@@ -51,7 +51,7 @@ struct RawPackage {
     version: Option<Spanned<String>>,
     marker: Option<Spanned<String>>,
     requires_python: Option<Spanned<String>>,
-    index: Option<String>,
+    index: Option<Spanned<String>>,
     vcs: Option<Spanned<toml::Value>>,
     directory: Option<Spanned<toml::Value>>,
     archive: Option<Spanned<toml::Value>>,
@@ -97,7 +97,12 @@ pub fn parse(file: &SourceFile) -> Result<LockFile, Diagnostics> {
             continue;
         }
         if let Some(index) = &p.index {
-            push_unique(&mut lock.index_urls, index);
+            let what = format!("package `{}`: index", p.name.get_ref());
+            if let Some(d) = check_url(file, index.span(), &what, index.get_ref(), super::url_policy::UrlUse::Index) {
+                errors.push(d);
+                continue;
+            }
+            push_unique(&mut lock.index_urls, index.get_ref());
         }
         match package(file, p) {
             Ok(pkg) => lock.packages.push(pkg),
@@ -147,6 +152,9 @@ fn package(file: &SourceFile, p: RawPackage) -> Result<LockedPackage, Vec<Diagno
             let msg = format!("package `{name}`: {what} sources are not supported");
             return Err(vec![err(s.span(), msg).with_help(help)]);
         }
+    }
+    if let Some(d) = p.version.as_ref().and_then(|v| check_version(file, &name, v)) {
+        return Err(vec![d]);
     }
     let Some(version) = p.version.map(Spanned::into_inner) else {
         return Err(vec![err(p.name.span(), format!("package `{name}` has no `version`"))]);
@@ -210,5 +218,12 @@ fn file_entry<'a>(file: &SourceFile, name: &str, f: &'a Spanned<RawFile>) -> Res
         Some(n) => (Some(n.get_ref().as_str()), n.span()),
         None => (None, url.span()),
     };
-    Ok(FileEntry { filename, url: url.get_ref(), sha256: sha.get_ref().clone(), size: raw.size, span })
+    Ok(FileEntry {
+        filename,
+        url: url.get_ref(),
+        sha256: sha.get_ref().clone(),
+        size: raw.size,
+        span,
+        url_span: url.span(),
+    })
 }

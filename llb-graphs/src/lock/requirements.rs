@@ -126,6 +126,18 @@ fn option_line(st: &mut State, line: &Logical, toks: &[Token]) {
                 let msg = format!("option `{flag}` needs a value");
                 return st.error(line, at, msg, None);
             };
+            let value_at = if inline.is_some_and(|v| !v.is_empty()) { at } else { toks[1].start };
+            // `--find-links` locations are never used (the build fetches by hash, offline);
+            // index URLs reach `pip download`'s argv.
+            let index = flag != "-f" && flag != "--find-links";
+            if let Some(p) = super::url_policy::url_problem(value, super::url_policy::UrlUse::Index).filter(|_| index) {
+                let shown: String = value.chars().flat_map(char::escape_default).collect();
+                st.error(line, value_at, format!("`{flag}` URL `{shown}` {}", p.message), Some(p.help));
+                if let Some(d) = st.errors.pop() {
+                    st.errors.push(d.rule(&crate::rules::UNSAFE_ARTIFACT_URL));
+                }
+                return;
+            }
             let list = if flag.ends_with("index-url") || flag == "-i" {
                 &mut st.lock.index_urls
             } else {
@@ -170,7 +182,7 @@ fn requirement_line(st: &mut State, line: &Logical, toks: &[Token]) {
     };
     if let Some((m, at)) = &req.marker {
         if let Err(e) = markers::parse(m) {
-            let msg = format!("marker `{m}`: {}", e.message);
+            let msg = format!("marker `{}`: {}", crate::diag::excerpt(m, 80), e.message);
             return st.error(line, at + e.offset, msg, e.help.as_deref());
         }
     }

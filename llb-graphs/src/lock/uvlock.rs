@@ -17,8 +17,8 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 
 use super::common::{
-    artifact, check_requires_python, is_valid_name, normalize_name, push_unique, sha256_problem, toml_error, unhashed,
-    FileEntry,
+    artifact, check_requires_python, check_url, check_version, is_valid_name, normalize_name, push_unique,
+    sha256_problem, toml_error, unhashed, FileEntry,
 };
 use super::{finish, Located, LockFile, LockKind, LockedPackage};
 
@@ -228,7 +228,10 @@ fn node(file: &SourceFile, p: RawPackage, members: &[String], indexes: &mut Vec<
         v
     };
     let package = match &kind {
-        SourceKind::Registry => package(file, &name, p.version.as_ref(), &p.name, p.sdist.as_ref(), &p.wheels),
+        SourceKind::Registry => package(file, &name, p.version.as_ref(), &p.name, p.sdist.as_ref(), &p.wheels)
+            .and_then(|pkg| registry_allowed(file, &name, p.source.as_ref()).map(|()| pkg))
+            // Reported only when the walk reaches the package, but still a fault of the lock.
+            .map_err(|ds| ds.into_iter().map(|d| d.or_rule(&crate::rules::INVALID_LOCK)).collect()),
         _ => Err(Vec::new()),
     };
     Ok(Node {
@@ -278,6 +281,22 @@ fn edge(d: Spanned<RawDep>) -> Edge {
     }
 }
 
+/// The registry URL under the artifact URL policy; checked after the files, so a local
+/// registry's files are refused with the more precise message.
+fn registry_allowed(
+    file: &SourceFile,
+    name: &str,
+    source: Option<&Spanned<BTreeMap<String, toml::Value>>>,
+) -> Result<(), Vec<Diagnostic>> {
+    let Some(src) = source else { return Ok(()) };
+    let Some(registry) = src.get_ref().get("registry").and_then(toml::Value::as_str) else { return Ok(()) };
+    let what = format!("package `{name}`: registry");
+    match check_url(file, src.span(), &what, registry, super::url_policy::UrlUse::Index) {
+        Some(d) => Err(vec![d]),
+        None => Ok(()),
+    }
+}
+
 /// Checks a registry package's version and files.
 fn package(
     file: &SourceFile,
@@ -288,6 +307,9 @@ fn package(
     wheels: &[Spanned<RawFile>],
 ) -> Result<LockedPackage, Vec<Diagnostic>> {
     let err = |span: Range<usize>, msg: String| Diagnostic::error(file, span, msg);
+    if let Some(d) = version.and_then(|v| check_version(file, name, v)) {
+        return Err(vec![d]);
+    }
     let Some(version) = version.map(|v| v.get_ref().clone()) else {
         return Err(vec![err(at.span(), format!("package `{name}` has no `version`"))]);
     };
@@ -343,5 +365,12 @@ fn file_entry<'a>(file: &SourceFile, name: &str, f: &'a Spanned<RawFile>) -> Res
     if let Some(problem) = sha256_problem(sha) {
         return Err(unhashed(err(hash.span(), format!("package `{name}`: {problem}"))));
     }
-    Ok(FileEntry { filename: None, url: url.get_ref(), sha256: sha.to_string(), size: raw.size, span: url.span() })
+    Ok(FileEntry {
+        filename: None,
+        url: url.get_ref(),
+        sha256: sha.to_string(),
+        size: raw.size,
+        span: url.span(),
+        url_span: url.span(),
+    })
 }

@@ -93,7 +93,12 @@ impl FromStr for Version {
         };
         let digits_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         let (rel, mut suffix) = rest.split_at(digits_end);
-        let rel = rel.strip_suffix('.').unwrap_or(rel);
+        // `1.0.post1` splits as `1.0.` + `post1`; a dot with nothing after it (`1.0.`) is invalid.
+        let rel = match rel.strip_suffix('.') {
+            Some(_) if suffix.is_empty() => return Err(bad()),
+            Some(r) => r,
+            None => rel,
+        };
         let release = rel.split('.').map(|p| p.parse::<u64>().map_err(|_| bad())).collect::<Result<Vec<_>, _>>()?;
         let mut v = Version { epoch, release, pre: None, post: None, dev: None, local: Vec::new() };
         if let Some((kind, n, r)) = take_suffix(

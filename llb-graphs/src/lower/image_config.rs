@@ -25,17 +25,32 @@ pub enum ImageConfigError {
     /// oci-spec refused a value.
     #[error("image config: {0}")]
     Oci(#[from] oci_spec::OciSpecError),
+    /// The artifact mirror (`FLEET_ARTIFACT_MIRROR`) is outside the artifact URL policy.
+    #[error("artifact mirror `{url}` {message} [UnsafeArtifactUrl]")]
+    UnsafeMirror { url: String, message: String },
     /// Serialising failed.
     #[error("image config: {0}")]
     Json(#[from] serde_json::Error),
 }
 
-/// The healthcheck probe: Python's stdlib, so images need no curl (`["CMD", ...]`, no shell).
+/// The healthcheck probe (`["CMD", ...]`, no shell): a fixed stdlib Python program, so images
+/// need no curl. The URL is its `sys.argv[1]`, data and never program text; healthy means HTTP
+/// 200 with a JSON object body whose `status` is `"ok"` (the fleet's `/health` contract).
+pub const HEALTH_PROBE: &str = concat!(
+    "import json,sys,urllib.request as u\n",
+    "try:\n",
+    " r=u.urlopen(sys.argv[1],timeout=3);b=json.load(r)\n",
+    " ok=r.status==200 and isinstance(b,dict) and b.get('status')=='ok'\n",
+    "except Exception:\n",
+    " ok=False\n",
+    "sys.exit(0 if ok else 1)\n",
+);
+
+/// The HEALTHCHECK test: [`HEALTH_PROBE`] with the URL as its argument. `path` was checked by
+/// the manifest validator (URL path characters only).
 pub fn healthcheck_command(port: u16, path: &str) -> Vec<String> {
     let url = format!("http://127.0.0.1:{port}{path}");
-    let script =
-        format!("import sys,urllib.request as u;sys.exit(0 if u.urlopen('{url}',timeout=3).status==200 else 1)");
-    vec!["CMD".into(), "python3".into(), "-c".into(), script]
+    vec!["CMD".into(), "python3".into(), "-c".into(), HEALTH_PROBE.into(), url]
 }
 
 pub(super) fn lower_image_config(
@@ -162,6 +177,11 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: 
         .map(|e| e.split_once('=').map_or((e.clone(), String::new()), |(k, v)| (k.into(), v.into())))
         .collect();
     let mut extra: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(p) = &opts.profile {
+        extra.extend(p.env.clone());
+    }
+    extra.extend(plan.env.clone());
+    // The runtime contract's env after the profile's and the manifest's: they cannot replace it.
     if plan.kind == TargetKind::Service {
         extra.insert("SERVICE_NAME".into(), plan.name.clone());
         extra.insert("PORT".into(), plan.service_port.value.to_string());
@@ -184,10 +204,8 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: 
         extra.insert("PYTHONPATH".into(), path.join(":"));
     }
     if let Some(p) = &opts.profile {
-        extra.extend(p.env.clone());
         extra.insert("FLEET_MACHINE".into(), p.name.clone());
     }
-    extra.extend(plan.env.clone());
     for (k, v) in extra {
         match out.iter_mut().find(|(ok, _)| *ok == k) {
             Some(slot) => slot.1 = v,
@@ -199,8 +217,6 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: 
 
 fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
     let mut l: BTreeMap<String, String> = BTreeMap::new();
-    l.insert("health_check_port".into(), plan.health_port.value.to_string());
-    l.insert("org.opencontainers.image.title".into(), plan.name.clone());
     if let Some(d) = &plan.description {
         l.insert("org.opencontainers.image.description".into(), d.clone());
     }
@@ -210,11 +226,14 @@ fn labels(plan: &ServicePlan, opts: &LowerOptions) -> HashMap<String, String> {
     if let Some(rev) = &opts.revision {
         l.insert("org.opencontainers.image.revision".into(), rev.clone());
     }
+    l.extend(plan.labels.clone());
+    l.extend(opts.labels.clone());
+    // The runtime contract's labels last: no manifest or build label replaces them.
+    l.insert("health_check_port".into(), plan.health_port.value.to_string());
+    l.insert("org.opencontainers.image.title".into(), plan.name.clone());
     if let Some(p) = &opts.profile {
         l.insert("fleet.machine".into(), p.name.clone());
     }
-    l.extend(plan.labels.clone());
-    l.extend(opts.labels.clone());
     // serde_json sorts object keys (no preserve_order), so the HashMap order never leaks.
     l.into_iter().collect()
 }

@@ -12,8 +12,8 @@ mod sdist;
 use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
-pub use deps::{mirror_url, pip_cache_id, LockedDeps, SITE};
-pub use image_config::{healthcheck_command, ImageConfigError};
+pub use deps::{mirror_url, pip_cache_id, selected_hashes, LockedDeps, SITE};
+pub use image_config::{healthcheck_command, ImageConfigError, HEALTH_PROBE};
 
 use crate::diag::SourceFile;
 use crate::llb::{Location, NetMode, OpMeta, Platform, State};
@@ -107,6 +107,13 @@ pub fn lower_service_with(
     deps: &[LockedDeps],
     opts: &LowerOptions,
 ) -> Result<Lowered, ImageConfigError> {
+    // The build arg `FLEET_ARTIFACT_MIRROR` reaches here unchecked (the manifest's
+    // `artifact_mirror` was checked with its location): one policy for both.
+    if let Some(m) = opts.artifact_mirror.as_deref().filter(|m| !m.is_empty()) {
+        if let Some(p) = crate::lock::url_policy::url_problem(m, crate::lock::url_policy::UrlUse::Mirror) {
+            return Err(ImageConfigError::UnsafeMirror { url: m.escape_default().to_string(), message: p.message });
+        }
+    }
     let cx = Cx { file, plan, opts, label: &plan.name };
     let base_state = base::lower_base(&cx, base);
     let family_state = family::lower_chain(&cx, &base_state, deps);

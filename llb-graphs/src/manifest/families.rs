@@ -1,7 +1,7 @@
 //! Checks of the family graph: each family has exactly one of `base` and `parent`, parents
 //! exist, the graph has no cycle, and apt packages and user names are well formed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::did_you_mean;
 use super::types::{Manifest, SString};
@@ -12,7 +12,7 @@ use crate::rules;
 /// Every problem of the family tables.
 pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let mut out = vec![];
-    let names: Vec<&str> = m.families.keys().map(|k| k.get_ref().as_str()).collect();
+    let names = || m.families.keys().map(|k| k.get_ref().as_str());
     for (name, fam) in &m.families {
         let f = fam.get_ref();
         let n = name.get_ref();
@@ -26,11 +26,11 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                     .with_help("a root family names its image with base = \"repo:tag\"; others name their parent")
                     .rule(&rules::FAMILY_ROOT),
             ),
-            (None, Some(p)) if !names.contains(&p.get_ref().as_str()) => {
+            (None, Some(p)) if !m.families.contains_key(p) => {
                 let mut d =
                     Diagnostic::error(file, p.span(), format!("family `{n}`: unknown parent family `{}`", p.get_ref()))
                         .rule(&rules::UNKNOWN_FAMILY);
-                if let Some(s) = did_you_mean(p.get_ref(), names.iter().copied()) {
+                if let Some(s) = did_you_mean(p.get_ref(), names()) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
                 out.push(d);
@@ -71,33 +71,57 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     out
 }
 
-/// One error per cycle, at the `parent` value of its first family in name order.
+/// One error per cycle, at the `parent` value of its first family in name order. Linear in
+/// families + edges: each family is walked once (every walk stops at a family an earlier walk
+/// finished), as in a depth-first search with three colours.
 fn cycles(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let parent: BTreeMap<&str, &SString> =
         m.families.iter().filter_map(|(k, f)| f.get_ref().parent.as_ref().map(|p| (k.get_ref().as_str(), p))).collect();
-    let mut reported: Vec<&str> = vec![];
+    // Absent: not seen; Some(Walking(start)): on the walk from `start`; Done: finished.
+    let mut state: HashMap<&str, Option<usize>> = HashMap::with_capacity(parent.len());
     let mut out = vec![];
-    for start in parent.keys() {
-        let mut path = vec![*start];
+    for (walk, start) in parent.keys().enumerate() {
+        let mut path = vec![];
         let mut cur = *start;
-        while let Some(p) = parent.get(cur) {
-            cur = p.get_ref().as_str();
-            if let Some(i) = path.iter().position(|x| *x == cur) {
-                let cycle = &path[i..];
-                if !cycle.iter().any(|c| reported.contains(c)) {
-                    let first = cycle.iter().min().copied().unwrap_or(cur);
-                    let mut ring: Vec<&str> = cycle.to_vec();
-                    ring.push(cycle[0]);
-                    let msg = format!("family graph has a cycle: {}", ring.join(" → "));
-                    out.push(Diagnostic::error(file, parent[first].span(), msg).rule(&rules::FAMILY_CYCLE));
-                    reported.extend_from_slice(cycle);
+        loop {
+            match state.get(cur) {
+                Some(None) => break,
+                Some(Some(w)) if *w == walk => {
+                    let i = path.iter().position(|x| *x == cur).unwrap_or(0);
+                    out.push(cycle_error(file, &parent, &path[i..]));
+                    break;
                 }
-                break;
+                _ => {}
             }
+            state.insert(cur, Some(walk));
             path.push(cur);
+            match parent.get(cur) {
+                Some(p) => cur = p.get_ref().as_str(),
+                None => break,
+            }
+        }
+        for f in path {
+            state.insert(f, None);
         }
     }
     out
+}
+
+/// Names shown in a cycle message before it is abbreviated.
+const CYCLE_SHOWN: usize = 16;
+
+fn cycle_error(file: &SourceFile, parent: &BTreeMap<&str, &SString>, cycle: &[&str]) -> Diagnostic {
+    let first = cycle.iter().min().copied().unwrap_or_default();
+    let ring = if cycle.len() <= CYCLE_SHOWN {
+        let mut ring: Vec<&str> = cycle.to_vec();
+        ring.push(cycle[0]);
+        ring.join(" → ")
+    } else {
+        let head = cycle[..CYCLE_SHOWN / 2].join(" → ");
+        format!("{head} → … ({} families) → {}", cycle.len(), cycle[0])
+    };
+    let span = parent.get(first).map_or(0..0, |p| p.span());
+    Diagnostic::error(file, span, format!("family graph has a cycle: {ring}")).rule(&rules::FAMILY_CYCLE)
 }
 
 /// `name` or `name=version`, Debian package and version syntax.
@@ -137,6 +161,15 @@ mod tests {
     fn cycles_are_reported_once_at_a_parent_line() {
         let e = errs("[families.a]\nparent = \"b\"\n[families.b]\nparent = \"a\"\n");
         assert_eq!(e, ["fleet.toml:2:10: error: family graph has a cycle: a → b → a"]);
+        // A tail leading into a cycle, and a second cycle: each reported once, at its first name.
+        let e = errs("[families.t]\nparent = \"c\"\n[families.c]\nparent = \"d\"\n[families.d]\nparent = \"c\"\n[families.x]\nparent = \"x\"\n");
+        assert_eq!(
+            e[..2],
+            [
+                "fleet.toml:4:10: error: family graph has a cycle: c → d → c",
+                "fleet.toml:8:10: error: family graph has a cycle: x → x",
+            ]
+        );
     }
 
     #[test]

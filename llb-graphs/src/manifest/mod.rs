@@ -1,6 +1,7 @@
 //! Manifest v1: TOML parsed with spans, then validated. Every problem comes back as a
 //! [`Diagnostic`] at `file:line:col`; nothing here panics on any input.
 
+pub mod contract;
 mod families;
 mod service;
 mod suggest;
@@ -20,22 +21,34 @@ pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
 
 /// Decodes `bytes` as UTF-8 text named `name`. Empty, oversized and non-UTF-8 files are errors.
 pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
+    text_file("manifest", name, bytes)
+}
+
+/// [`source_file`] for a lockfile: the same limits, messages that say "lockfile" (callers tag
+/// them `InvalidLock`).
+pub fn lockfile_source(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
+    text_file("lockfile", name, bytes)
+}
+
+fn text_file(what: &str, name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> {
     let empty = SourceFile::new(name, "");
     if bytes.len() > MAX_MANIFEST_BYTES {
-        return Err(too_large(name, bytes.len() as u64));
+        return Err(too_large_as(what, name, bytes.len() as u64));
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) if text.trim().is_empty() => Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
-            .with_help("a manifest needs at least one [families.NAME] and one [services.NAME] table")
-            .rule(&rules::UNREADABLE_MANIFEST)
-            .into()),
+        Ok(text) if text.trim().is_empty() && what == "manifest" => {
+            Err(Diagnostic::error(&empty, 0..0, "manifest is empty")
+                .with_help("a manifest needs at least one [families.NAME] and one [services.NAME] table")
+                .rule(&rules::UNREADABLE_MANIFEST)
+                .into())
+        }
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {
             // Report at the first bad byte, counting lines in the valid prefix.
             let good = e.valid_up_to();
             let prefix = String::from_utf8_lossy(&bytes[..good]).into_owned();
             let f = SourceFile::new(name, prefix);
-            let msg = format!("manifest is not valid UTF-8 (byte 0x{:02x} at offset {good})", bytes[good]);
+            let msg = format!("{what} is not valid UTF-8 (byte 0x{:02x} at offset {good})", bytes[good]);
             Err(Diagnostic::error(&f, good..good, msg).rule(&rules::UNREADABLE_MANIFEST).into())
         }
     }
@@ -44,7 +57,16 @@ pub fn source_file(name: &str, bytes: &[u8]) -> Result<SourceFile, Diagnostics> 
 /// A file of `size` bytes, over [`MAX_MANIFEST_BYTES`] (for callers that read only a bounded
 /// prefix and learn the size otherwise).
 pub fn too_large(name: &str, size: u64) -> Diagnostics {
-    let msg = format!("manifest is {size} bytes; the limit is {MAX_MANIFEST_BYTES}");
+    too_large_as("manifest", name, size)
+}
+
+/// [`too_large`] for a lockfile (`what` = `lockfile`).
+pub fn lockfile_too_large(name: &str, size: u64) -> Diagnostics {
+    too_large_as("lockfile", name, size)
+}
+
+fn too_large_as(what: &str, name: &str, size: u64) -> Diagnostics {
+    let msg = format!("{what} is {size} bytes; the limit is {MAX_MANIFEST_BYTES}");
     Diagnostic::error(&SourceFile::new(name, ""), 0..0, msg).rule(&rules::UNREADABLE_MANIFEST).into()
 }
 

@@ -45,21 +45,25 @@ pub(super) fn validate_service(
             err(p, &rules::MISSING_HEALTH_PATH, format!("service `{n}`: health_path is empty"))
                 .with_help("leave health_path out for the default `/health`"),
         ),
-        Some(p) if !p.get_ref().starts_with('/') || p.get_ref().chars().any(char::is_whitespace) => {
-            let msg = format!("health_path `{}` must start with `/` and contain no spaces", p.get_ref());
-            out.push(err(p, &rules::INVALID_HEALTH_PATH, msg));
+        Some(p) => {
+            if let Some(why) = super::contract::health_path_problem(p.get_ref()) {
+                let msg = format!("service `{n}`: health_path `{}` {why}", super::contract::printable(p.get_ref()));
+                out.push(err(p, &rules::INVALID_HEALTH_PATH, msg));
+            }
         }
         _ => {}
     }
     if let Some(w) = &s.workdir {
-        let wd = w.get_ref();
-        if !wd.starts_with('/') || wd.split('/').any(|c| c == ".." || c == ".") || wd.trim_end_matches('/').is_empty() {
-            let msg = format!("workdir `{wd}` must be an absolute path below `/` without `.` or `..`");
+        if let Some(why) = super::contract::workdir_problem(w.get_ref()) {
+            let msg = format!("service `{n}`: workdir `{}` {why}", super::contract::printable(w.get_ref()));
             out.push(err(w, &rules::INVALID_WORKDIR, msg));
         }
     }
     for w in &s.writable {
-        if let Err(why) =
+        if let Some(why) = super::contract::writable_problem(w.get_ref()) {
+            let msg = format!("service `{n}`: writable directory `{}` {why}", w.get_ref());
+            out.push(err(w, &rules::INVALID_WRITABLE, msg));
+        } else if let Err(why) =
             context_path(w.get_ref()).and_then(|p| if p == "." { Err("is the whole workdir") } else { Ok(p) })
         {
             // The same path rules, but these directories live under the workdir.
@@ -68,6 +72,8 @@ pub(super) fn validate_service(
         }
     }
     check_env(file, &s.env, out);
+    super::contract::check_reserved_env(file, &format!("service `{n}`"), &s.env, out);
+    super::contract::check_labels(file, n, &s.labels, out);
     if let Some(l) = &s.lock {
         check_lock_path(file, n, l, out);
     }
@@ -80,15 +86,18 @@ pub(super) fn validate_service(
 
 fn check_family(file: &SourceFile, m: &Manifest, n: &str, family: &SString, out: &mut Vec<Diagnostic>) {
     let fam = family.get_ref();
-    if m.families.keys().any(|k| k.get_ref() == fam) {
+    if m.families.contains_key(family) {
         return;
     }
-    let known: Vec<&str> = m.families.keys().map(|k| k.get_ref().as_str()).collect();
+    // Bounded, so that many unknown names cost linear time and output.
+    let known: Vec<&str> =
+        m.families.keys().map(|k| k.get_ref().as_str()).take(super::suggest::MAX_CANDIDATES).collect();
     let d = Diagnostic::error(file, family.span(), format!("service `{n}`: unknown family `{fam}`"))
         .rule(&rules::UNKNOWN_FAMILY);
     out.push(match did_you_mean(fam, known.iter().copied()) {
         Some(sug) => d.with_help(format!("did you mean `{sug}`?")),
         None if known.is_empty() => d.with_help("no [families.NAME] table is defined"),
+        None if known.len() < m.families.len() => d.with_help(format!("{} families are defined", m.families.len())),
         None => d.with_help(format!("known families: {}", known.join(", "))),
     });
 }

@@ -1,10 +1,16 @@
 //! "Did you mean" hints (BuildKit util/suggest: closest name by edit distance).
 
-/// The candidate closest to `word`, if it is close enough to be a likely typo.
+/// Candidates compared per hint: a hint costs at most this many edit distances, so a manifest
+/// of many unknown names stays linear.
+pub const MAX_CANDIDATES: usize = 256;
+
+/// The candidate closest to `word` among the first [`MAX_CANDIDATES`], if it is close enough to
+/// be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word_l = word.to_lowercase();
     candidates
         .into_iter()
+        .take(MAX_CANDIDATES)
         .map(|c| (strsim::damerau_levenshtein(&word_l, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1) || c.starts_with(word) && word.len() >= 3)
         .min_by_key(|(d, _)| *d)

@@ -49,6 +49,12 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 out.push(err(g, &rules::INVALID_GLIBC, msg).with_help("e.g. glibc = \"2.36\" for Debian 12 bases"));
             }
         }
+        super::contract::check_reserved_env(
+            file,
+            &format!("family `{}`", name.get_ref()),
+            &fam.get_ref().env,
+            &mut out,
+        );
         if let Some(py) = &fam.get_ref().python {
             if parse_python(py.get_ref()).is_none() {
                 let msg = format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref());
@@ -66,9 +72,15 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(p, &rules::PATH_OUTSIDE_CONTEXT, format!("profiles folder `{}` {why}", p.get_ref())));
         }
     }
+    if let Some(u) = m.fleet.as_ref().and_then(|f| f.get_ref().artifact_mirror.as_ref()) {
+        if let Some(p) = crate::lock::url_policy::url_problem(u.get_ref(), crate::lock::url_policy::UrlUse::Mirror) {
+            let msg = format!("artifact_mirror `{}` {}", super::contract::printable(u.get_ref()), p.message);
+            out.push(err(u, &rules::UNSAFE_ARTIFACT_URL, msg).with_help(p.help));
+        }
+    }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
-        if m.families.keys().any(|f| f.get_ref() == name.get_ref()) {
+        if m.families.contains_key(name) {
             let msg = format!("service `{}` has the name of a family; targets must be unique", name.get_ref());
             out.push(err(name, &rules::INVALID_NAME, msg));
         }

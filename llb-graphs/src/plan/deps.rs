@@ -92,6 +92,10 @@ fn deps_for(
     let selected = lock::select(&parsed, lock_file, &env, &sel).map_err(fail(&rules::NO_MATCHING_ARTIFACT))?;
     let mut problems = vec![];
     for s in &selected {
+        // The line the install step will write, proven writable here where errors have a place.
+        if let Err(e) = crate::text::requirement_line(&s.name, &s.version, &crate::lower::selected_hashes(s)) {
+            problems.push(Diagnostic::error(lock_file, s.span.clone(), e.to_string()).rule(&rules::INVALID_LOCK));
+        }
         // An sdist is built in a builder step from its hash-checked archive, offline, with the
         // lock's own wheels as build environment; it needs a URL to be fetched by BuildKit.
         if matches!(s.artifact.kind, ArtifactKind::Sdist) && s.artifact.url.is_none() {

@@ -60,7 +60,8 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
     let mut cur = name.to_string();
     // The manifest is validated acyclic; the bound only guards against misuse.
     for _ in 0..=m.families.len() {
-        let (key, fam) = m.families.iter().find(|(k, _)| *k.get_ref() == cur)?;
+        // Keys compare by value (`Spanned`'s `Ord`): a map lookup, not a scan.
+        let (key, fam) = m.families.get_key_value(&toml::Spanned::new(0..0, cur.clone()))?;
         chain.push((key, fam));
         match &fam.get_ref().parent {
             Some(p) => cur = p.get_ref().clone(),

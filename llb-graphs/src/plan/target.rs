@@ -65,7 +65,7 @@ pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
     h.update(family.base_written.as_bytes());
     h.update(family.python.to_string().as_bytes());
     for layer in &family.chain {
-        let f = m.families.iter().find(|(k, _)| *k.get_ref() == layer.name)?.1.get_ref();
+        let f = m.families.get(&toml::Spanned::new(0..0, layer.name.clone()))?.get_ref();
         let v = |s: &Option<toml::Spanned<String>>| s.as_ref().map(|x| x.get_ref().clone()).unwrap_or_default();
         let apt: Vec<&str> = f.apt.iter().map(|a| a.get_ref().as_str()).collect();
         let env: Vec<String> = f.env.iter().map(|(k, x)| format!("{}={}", k.get_ref(), x.get_ref())).collect();

@@ -142,3 +142,22 @@ fn pep_440_ordering_and_matching() {
         assert!(bad.parse::<Version>().is_err(), "{bad:?}");
     }
 }
+
+/// Issue #11: 10,000 parentheses (20 KB) and 20,000 `and` terms used to overflow the stack.
+#[test]
+fn deep_and_long_markers_do_not_recurse_with_their_length() {
+    use crate::lock::markers::MAX_DEPTH;
+    let leaf = "python_version >= '3'";
+    let nested = |n: usize| format!("{}{leaf}{}", "(".repeat(n), ")".repeat(n));
+    assert_eq!(evaluate(&nested(MAX_DEPTH), &AMD64), Ok(T));
+    let e = parse_marker(&nested(10_000)).unwrap_err();
+    assert_eq!(e.offset, MAX_DEPTH, "at the first parenthesis too many");
+    assert!(e.message.contains("nested too deeply"), "{}", e.message);
+    let long = vec![leaf; 20_000].join(" and ");
+    assert_eq!(evaluate(&long, &AMD64), Ok(T));
+    let long_or = format!("{} or sys_platform == 'linux'", vec!["sys_platform == 'win32'"; 20_000].join(" or "));
+    assert_eq!(evaluate(&long_or, &AMD64), Ok(T));
+    // Mixed: `and` binds tighter than `or`, as before.
+    assert_eq!(evaluate("sys_platform == 'win32' and os_name == 'posix' or os_name == 'posix'", &AMD64), Ok(T));
+    assert_eq!(evaluate("sys_platform == 'win32' and (os_name == 'posix' or os_name == 'posix')", &AMD64), Ok(F));
+}
