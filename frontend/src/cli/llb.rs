@@ -83,7 +83,13 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let lowered = lower::lower_service_with(&l.file, &plan, &base, &deps, &opts)?;
+    let lowered = match lower::lower_service_with(&l.file, &plan, &base, &deps, &opts) {
+        Err(lower::ImageConfigError::LayerBudget(d)) => {
+            load::print(&llb_graphs::diag::Diagnostics(vec![*d]));
+            return Ok(1);
+        }
+        r => r?,
+    };
     let info = llb_graphs::llb::pb::SourceInfo {
         filename: l.file.name.clone(),
         data: l.file.text.clone().into_bytes(),

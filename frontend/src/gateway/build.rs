@@ -124,8 +124,11 @@ async fn build_platform(
         builders: resolve::resolve_builders(client, opts, &plan.family, &lo.platform).await?,
         ..lo.clone()
     };
-    let lowered =
-        lower::lower_service_with(&loaded.file, plan, &base, deps, lo).map_err(|e| errors::plain(e.to_string()))?;
+    let lowered = lower::lower_service_with(&loaded.file, plan, &base, deps, lo).map_err(|e| match e {
+        // A located finding (the layer budget): drawn at the manifest line by buildx.
+        lower::ImageConfigError::LayerBudget(d) => errors::from_diagnostics(&loaded.file, &(*d).into()),
+        e => errors::plain(e.to_string()),
+    })?;
     let mopts = MarshalOptions { source_infos: vec![source_info(loaded)], allowed_caps: Some(caps.llb.clone()) };
     let def = lowered.state.marshal(&mopts).map_err(|e| errors::plain(e.to_string()))?.definition;
     let id = solve(client, def, opts).await?;

@@ -65,6 +65,9 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(p, &rules::PATH_OUTSIDE_CONTEXT, format!("profiles folder `{}` {why}", p.get_ref())));
         }
     }
+    if let Some(f) = &m.fleet {
+        crate::plan::validate_installer(file, f.get_ref(), &mut out);
+    }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
         if m.families.keys().any(|f| f.get_ref() == name.get_ref()) {

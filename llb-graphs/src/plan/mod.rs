@@ -5,6 +5,7 @@ mod deps;
 mod family;
 mod fleet;
 mod image_ref;
+mod installer;
 mod target;
 
 pub use deps::{family_site, plan_deps, plan_family_deps, DepsError, LockSelect, ASSUMED_GLIBC};
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 pub use image_ref::ImageRef;
+pub use installer::{installer, validate as validate_installer, Installer, UvPin, UvWheel};
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::manifest::{types::Service, validate::context_path_pub, Manifest};
@@ -108,6 +110,8 @@ pub struct ServicePlan {
     pub index_secret: Option<String>,
     /// `[fleet] profiles`: a profiles folder in the context.
     pub profiles_dir: Option<String>,
+    /// `[fleet] installer` / `[fleet.uv]`: what installs the locked wheels.
+    pub installer: Installer,
 }
 
 /// Refuses platforms a service cannot be built for: GPU (CUDA) families exist for linux/amd64
@@ -238,5 +242,6 @@ fn resolve(m: &Manifest, name: &str, span: Range<usize>, s: &Service) -> Service
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
         profiles_dir: fleet.and_then(|f| f.profiles.as_ref()).map(|m| context_path_pub(m.get_ref())),
+        installer: installer(fleet),
     }
 }
