@@ -145,7 +145,7 @@ def ts(value):
     return base + float("0." + (m.group(2) or "0"))
 
 
-INSTALL_STEP = re.compile(r"pip install|install \d+ locked wheels")
+INSTALL_STEP = re.compile(r"pip install|(uv|pip) install .*locked wheels?|install \d+ locked wheels")
 
 
 def cmd_rawjson(path):
