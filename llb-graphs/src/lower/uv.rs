@@ -38,12 +38,14 @@ with open(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755), "wb") as f
     f.write(data)
 "#;
 
-/// Runs argv[2:] (uv), then removes what uv leaves that depends on the time of the install
+/// Runs argv[2:] (uv) for this very interpreter (`--python sys.executable`: the path pip writes
+/// into script shebangs, where uv's own search of `python3` may find another name such as
+/// `/usr/local/bin/python`), then removes what uv leaves that depends on the time of the install
 /// (`*.dist-info/uv_cache.json`, with its RECORD line) and its `.lock` in target `$1`, so a
 /// group's layer depends on its wheels only.
 pub(super) const UV_WRAP: &str = r#"import glob, os, subprocess, sys
 target = sys.argv[1]
-rc = subprocess.call(sys.argv[2:])
+rc = subprocess.call(sys.argv[2:] + ["--python", sys.executable])
 if rc:
     sys.exit(rc)
 if os.path.exists(os.path.join(target, ".lock")):
@@ -123,8 +125,6 @@ pub(super) fn install_args(target: &str, wheels: &str, reqs: &str) -> Vec<String
             "--no-progress",
             "--link-mode",
             "copy",
-            "--python",
-            "python3",
             "--target",
             target,
             "--find-links",
