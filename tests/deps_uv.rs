@@ -122,27 +122,64 @@ fn with_size(lock: &str, name: &str, size: u64) -> String {
         .join("\n[[package]]\n")
 }
 
+/// Writes `fleetprobe-<version>-py3-none-any.whl` (one module) into `dir` with python3's
+/// zipfile; returns its `[[package]]` block for uv.lock. A new version per test run, so the
+/// group it joins cannot be in the build cache already.
+fn probe_wheel(dir: &Path, version: &str) -> String {
+    const MAKE: &str = r#"import base64, hashlib, os, sys, zipfile
+d, v = sys.argv[1], sys.argv[2]
+name = "fleetprobe-%s-py3-none-any.whl" % v
+info = "fleetprobe-%s.dist-info" % v
+files = {
+    "fleetprobe/__init__.py": "VERSION = %r\n" % v,
+    info + "/METADATA": "Metadata-Version: 2.1\nName: fleetprobe\nVersion: %s\n" % v,
+    info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: fleet-e2e\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+def h(b):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
+record = "".join("%s,%s,%d\n" % (p, h(t.encode()), len(t.encode())) for p, t in files.items()) + info + "/RECORD,,\n"
+files[info + "/RECORD"] = record
+with zipfile.ZipFile(os.path.join(d, name), "w") as z:
+    for p, t in files.items():
+        z.writestr(zipfile.ZipInfo(p, (2020, 1, 1, 0, 0, 0)), t)
+data = open(os.path.join(d, name), "rb").read()
+print(name, hashlib.sha256(data).hexdigest(), len(data))
+"#;
+    let out = run(Command::new("python3").args(["-c", MAKE]).arg(dir).arg(version));
+    assert!(out.ok, "{}", out.text);
+    let f: Vec<&str> = out.text.split_whitespace().collect();
+    format!(
+        "name = \"fleetprobe\"\nversion = \"{version}\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n\
+         wheels = [\n    {{ url = \"https://files.pythonhosted.org/packages/{}\", hash = \"sha256:{}\", size = {} }},\n]\n",
+        f[0], f[1], f[2]
+    )
+}
+
 #[test]
 fn one_package_added_reruns_one_group_and_a_big_wheel_installs_alone() {
     let Some(e) = env() else { return };
     let _d = shared();
     let dir = web_copy("groups");
-    let mirror = Mirror::start(&wheel_cache(&dir.0.join("uv.lock")));
+    let served = TempDir::new("groups-wheels");
+    copy_tree(&wheel_cache(&dir.0.join("uv.lock")), &served.0);
+    let version = format!(
+        "0.{}.{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    );
+    let probe = probe_wheel(&served.0, &version);
+    let mirror = Mirror::start(&served.0);
     // pydantic-core recorded as 60 MB: a group of its own.
-    let full = with_size(&std::fs::read_to_string(dir.0.join("uv.lock")).expect("lock"), "pydantic-core", 60_000_000);
-    let without: String = full
-        .split("\n[[package]]\n")
-        .filter(|b| !b.starts_with("name = \"typing-inspection\""))
-        .collect::<Vec<_>>()
-        .join("\n[[package]]\n");
-    std::fs::write(dir.0.join("uv.lock"), &without).expect("write");
+    let before = with_size(&std::fs::read_to_string(dir.0.join("uv.lock")).expect("lock"), "pydantic-core", 60_000_000);
+    std::fs::write(dir.0.join("uv.lock"), &before).expect("write");
     let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("[web] uv install pydantic-core: 1 locked wheel (hash-checked)"), "{}", r.text);
-    std::fs::write(dir.0.join("uv.lock"), &full).expect("write");
+    let after = format!("{before}\n[[package]]\n{probe}");
+    std::fs::write(dir.0.join("uv.lock"), &after).expect("write");
     let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
     assert!(r.ok, "{}", r.text);
     let reran = ran(&r.text, "[web] uv install ");
     assert_eq!(reran.len(), 1, "exactly one group re-runs: {reran:?}\n{}", r.text);
-    assert!(reran[0].contains("typing-inspection"), "{reran:?}");
+    assert!(reran[0].contains("fleetprobe"), "{reran:?}");
 }
