@@ -172,8 +172,15 @@ pub(super) fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
         })
         .mount(Mount::Layer { dest: REQS.into(), source: reqs, selector: None, readonly: true })
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
-        .meta(cx.meta(format!("download {} locked packages (hash-checked)", deps.selected.len()), &deps.span));
+        .meta(cx.meta(format!("download {} (hash-checked)", packages(deps.selected.len())), &deps.span));
     base.run(exec).mount_output(OUT).unwrap_or_default()
+}
+
+fn packages(n: usize) -> String {
+    match n {
+        1 => "1 locked package".into(),
+        n => format!("{n} locked packages"),
+    }
 }
 
 /// The artifact's URL, or the mirror's URL for the same file name (the checksum still guards it).
