@@ -61,11 +61,14 @@ stack_all() {
 stack_add_package() {
   local pkg=$1
   python3 - "$STACK/pyproject.toml" "$pkg" <<'EOF'
-import re, sys
+import sys
 path, pkg = sys.argv[1], sys.argv[2]
-text = open(path).read()
-text = re.sub(r'(dependencies = \[.*?)\]', lambda m: m.group(1) + ', "%s"]' % pkg, text, count=1, flags=re.S)
-open(path, "w").write(text)
+lines = open(path).read().splitlines(True)
+for i, line in enumerate(lines):
+    # The one-line dependency list: its last "]" closes it ("uvicorn[standard]" has one too).
+    if line.startswith("dependencies = ["):
+        lines[i] = line.rstrip()[:-1] + ', "%s"]\n' % pkg
+open(path, "w").write("".join(lines))
 EOF
   (cd "$STACK" && UV_NATIVE_TLS=1 uv lock -q) || die "uv lock with $pkg failed"
   stack_peers
