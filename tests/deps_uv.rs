@@ -175,7 +175,11 @@ fn one_package_added_reruns_one_group_and_a_big_wheel_installs_alone() {
     let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("[web] uv install pydantic-core: 1 locked wheel (hash-checked)"), "{}", r.text);
-    let after = format!("{before}\n[[package]]\n{probe}");
+    // The probe joins the lock as a dependency of the project (uv.lock is walked from it).
+    let project_deps = "source = { virtual = \".\" }\ndependencies = [\n";
+    assert!(before.contains(project_deps), "the web lock's project");
+    let after = before.replacen(project_deps, &format!("{project_deps}    {{ name = \"fleetprobe\" }},\n"), 1);
+    let after = format!("{after}\n[[package]]\n{probe}");
     std::fs::write(dir.0.join("uv.lock"), &after).expect("write");
     let r = build(&e, &dir.0, &["--build-arg", &mirror.url()]);
     assert!(r.ok, "{}", r.text);

@@ -35,6 +35,12 @@ ports = { service = 8090, health = 8091 }
 /// A uv.lock of `(name, size)` packages, one py3-none-any wheel each.
 fn lock(pkgs: &[(&str, u64)]) -> String {
     let mut s = String::from("version = 1\nrequires-python = \">=3.11\"\n");
+    // The project, depending on every package (uv.lock is walked from it).
+    s.push_str("\n[[package]]\nname = \"proj\"\nversion = \"0\"\nsource = { virtual = \".\" }\ndependencies = [\n");
+    for (name, _) in pkgs {
+        s.push_str(&format!("    {{ name = \"{name}\" }},\n"));
+    }
+    s.push_str("]\n");
     for (i, (name, size)) in pkgs.iter().enumerate() {
         let file = name.replace('-', "_");
         s.push_str(&format!(
