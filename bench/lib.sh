@@ -72,8 +72,13 @@ bench_preflight() {
 # The frontend image (built and pushed by hack/frontend-image.sh; its last line is the ref) and
 # the same binary for `llb` (HTTP source URLs, requirements and image config for the peer).
 bench_frontend() {
-  log "building and pushing the frontend image (hack/frontend-image.sh)"
-  FE_REF=$("$bench_root/hack/frontend-image.sh" | tail -n 1)
+  if [[ -n ${BENCH_FRONTEND_REF:-} ]]; then
+    # An image hack/frontend-image.sh pushed before, with its binary still in the target dir.
+    FE_REF=$BENCH_FRONTEND_REF
+  else
+    log "building and pushing the frontend image (hack/frontend-image.sh)"
+    FE_REF=$("$bench_root/hack/frontend-image.sh" | tail -n 1)
+  fi
   [[ $FE_REF == */fleet-frontend@sha256:* ]] || die "hack/frontend-image.sh printed '$FE_REF'"
   FE_BIN=${CARGO_TARGET_DIR:-$bench_root/target}/x86_64-unknown-linux-gnu/release/fleet-frontend
   [[ -x $FE_BIN ]] || die "no frontend binary at $FE_BIN"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, written into BENCHMARKS.md (between marker comments; no hand-edited numbers).
 #
-# Usage: hack/bench.sh [all|llb|builds]        (default: all)
+# Usage: hack/bench.sh [all|llb|builds|stack]  (default: all = llb + builds)
 #   llb      cargo bench -p llb-graphs: the scaling table (10..10,000 services), peak memory of the
 #            10,000-service run, and the criterion medians (about 3 minutes)
 #   builds   examples/web built side by side on the same daemon, interleaved A B A B:
@@ -12,6 +12,9 @@
 #            (app/main.py edited), one-wheel version change (idna 3.19 -> 3.20: the build cache is
 #            pruned, the old lock built untimed, then the new lock timed). Medians, ours/peer.
 #            Also the frontend image size and the frontend's own time inside each build.
+#   stack    bench/stack (45 packages locked by uv) built by ours, a pip Dockerfile and uv's
+#            documented Docker pattern, side by side: see bench/stack.sh (STACK_RUNS,
+#            STACK_SCENARIOS; "cold" prunes the build cache and is opt-in)
 #
 # Environment:
 #   RUNS=5                   timed runs per scenario and side (at least 5 for the report)
@@ -31,12 +34,14 @@ cd "$repo_root"
 source "$repo_root/hack/lib.sh"
 # shellcheck source=bench/lib.sh
 source "$repo_root/bench/lib.sh"
+# shellcheck source=bench/stack.sh
+source "$repo_root/bench/stack.sh"
 
 phase=${1:-all}
 case $phase in
-  all | llb | builds) ;;
+  all | llb | builds | stack) ;;
   -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 0 ;;
-  *) die "unknown phase '$phase' (all, llb or builds)" ;;
+  *) die "unknown phase '$phase' (all, llb, builds or stack)" ;;
 esac
 
 bench_init bench
@@ -158,6 +163,10 @@ run_builds() {
   log "wrote the builds section of $BENCH_MD"
 }
 
-[[ $phase == builds ]] || run_llb
-[[ $phase == llb ]] || run_builds
+if [[ $phase == stack ]]; then
+  run_stack
+else
+  [[ $phase == builds ]] || run_llb
+  [[ $phase == llb ]] || run_builds
+fi
 log "done in $((SECONDS - BENCH_START)) s"

@@ -437,6 +437,8 @@ cases! {
     rule_health_port_equals_service_port: "rule-health-port-equals-service-port";
     rule_invalid_apt_package: "rule-invalid-apt-package";
     rule_invalid_lock: "rule-invalid-lock";
+    rule_invalid_installer: "rule-invalid-installer";
+    rule_layer_budget: "rule-layer-budget";
     rule_invalid_lock_missing_file: "rule-invalid-lock-missing-file";
     rule_invalid_profile: "rule-invalid-profile";
     rule_invalid_python: "rule-invalid-python";

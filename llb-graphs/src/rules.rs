@@ -108,6 +108,11 @@ rules! {
         "Locked file names are one plain name of `[A-Za-z0-9._+-]` (no `/`, `..`, `%2e`, NUL or newline)";
     /// No locked artifact fits the platform and Python of the image.
     NO_MATCHING_ARTIFACT = "NoMatchingArtifact", Error, "Each locked package has a wheel or sdist for the image";
+    /// `installer` other than `uv`/`pip`, or a `[fleet.uv]` pin that is not a static uv wheel.
+    INVALID_INSTALLER = "InvalidInstaller", Error,
+        "`installer` is `uv` or `pip`; `[fleet.uv]` pins static uv wheels by URL and sha256";
+    /// A lock whose wheels need more layers than the budget.
+    LAYER_BUDGET = "LayerBudget", Error, "A lock installs in at most 32 dependency layers";
     /// A machine profile that does not exist or does not parse.
     INVALID_PROFILE = "InvalidProfile", Error, "`MACHINE` names a profile that exists and matches the schema";
     /// A `--target` that names no service or family.

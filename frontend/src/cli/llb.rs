@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use llb_graphs::build::{BuildArgs, PlatformInputs, Request};
+use llb_graphs::build::{BuildArgs, BuildError, PlatformInputs, Request};
 use llb_graphs::diag::Diagnostics;
 use llb_graphs::llb::{render, MarshalOptions, Platform};
-use llb_graphs::lower::{LowerOptions, ResolvedImage};
+use llb_graphs::lower::{self, LowerOptions, ResolvedImage};
 use llb_graphs::manifest;
 use prost::Message;
 
@@ -92,9 +92,14 @@ pub fn run(args: &LlbArgs) -> anyhow::Result<i32> {
         definition: None,
     };
     let marshal = MarshalOptions { source_infos: vec![info], allowed_caps: None };
-    let graph = req
-        .finish(&opts, vec![PlatformInputs { platform, base, deps, builders: Default::default() }], &marshal)?
-        .remove(0);
+    let inputs = vec![PlatformInputs { platform, base, deps, builders: Default::default() }];
+    let graph = match req.finish(&opts, inputs, &marshal) {
+        Err(BuildError::Lower(lower::ImageConfigError::LayerBudget(d))) => {
+            load::print(&Diagnostics(vec![*d]));
+            return Ok(1);
+        }
+        r => r?.remove(0),
+    };
     let mut out = std::io::stdout().lock();
     if args.format == "json" {
         let mut v = render::definition_json(&graph.definition);

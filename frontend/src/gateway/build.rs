@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use bollard_buildkit_proto::google::rpc::Status;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend::{result, Ref, RefMap, Result as BkResult, WarnRequest};
-use llb_graphs::build::{PlatformInputs, Request};
+use llb_graphs::build::{BuildError, PlatformInputs, Request};
 use llb_graphs::diag::{Diagnostic, Diagnostics};
 use llb_graphs::llb::{pb, MarshalOptions, NetMode, Platform};
 use llb_graphs::lower::{self, LowerOptions};
@@ -67,7 +67,11 @@ pub async fn run(bridge: &mut Bridge) -> Result<BkResult, Status> {
     }
     let marshal =
         MarshalOptions { source_infos: vec![source_info(&loaded)], allowed_caps: Some(bridge.caps.llb.clone()) };
-    let graphs = req.finish(&opts, inputs, &marshal).map_err(|e| errors::plain(e.to_string()))?;
+    let graphs = req.finish(&opts, inputs, &marshal).map_err(|e| match e {
+        // A located finding (the layer budget): drawn at the manifest line by buildx.
+        BuildError::Lower(lower::ImageConfigError::LayerBudget(d)) => errors::from_diagnostics(&loaded.file, &(*d).into()),
+        e => errors::plain(e.to_string()),
+    })?;
     let mut built = vec![];
     for g in graphs {
         let r = bridge.solve(g.definition, true).await?;

@@ -36,7 +36,11 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $m
   exit 1
 }"#;
 
-pub(super) fn lower_chain(cx: &Cx<'_>, base: &State, family_deps: &[LockedDeps]) -> State {
+pub(super) fn lower_chain(
+    cx: &Cx<'_>,
+    base: &State,
+    family_deps: &[LockedDeps],
+) -> Result<State, Box<crate::diag::Diagnostic>> {
     let mut st = base.clone();
     for layer in &cx.plan.family.chain {
         if let Some(user) = &layer.user {
@@ -47,11 +51,11 @@ pub(super) fn lower_chain(cx: &Cx<'_>, base: &State, family_deps: &[LockedDeps])
         }
         if let Some(deps) = family_deps.iter().find(|d| d.prefix == crate::plan::family_site(&layer.name)) {
             let builder = layer.builder.as_ref().map(|b| builder_state(cx, layer, b));
-            let d = lower_deps_named(cx, &st, deps, &family_label(&layer.name), builder.as_ref());
+            let d = lower_deps_named(cx, &st, deps, &family_label(&layer.name), builder.as_ref())?;
             st = on_top(cx, &st, &d, &deps.prefix, layer);
         }
     }
-    st
+    Ok(st)
 }
 
 /// The builder stage of `layer`'s compiled packages: its image (resolved by the caller, or

@@ -31,6 +31,15 @@ pub enum ImageConfigError {
     /// Serialising failed.
     #[error("image config: {0}")]
     Json(#[from] serde_json::Error),
+    /// A lock needs more dependency layers than the budget (rule `LayerBudget`).
+    #[error("{0}")]
+    LayerBudget(Box<crate::diag::Diagnostic>),
+}
+
+impl From<Box<crate::diag::Diagnostic>> for ImageConfigError {
+    fn from(d: Box<crate::diag::Diagnostic>) -> Self {
+        Self::LayerBudget(d)
+    }
 }
 
 /// The healthcheck probe (`["CMD", ...]`, no shell): a fixed stdlib Python program, so images

@@ -5,15 +5,19 @@ mod app;
 mod base;
 mod deps;
 mod family;
+pub mod groups;
 mod image_config;
+mod layers;
 mod runtime;
 mod sdist;
+mod uv;
 
 use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
 pub use deps::{mirror_url, pip_cache_id, selected_hashes, LockedDeps, SITE};
 pub use image_config::{healthcheck_command, ImageConfigError, HEALTH_PROBE};
+pub use uv::VERSION as UV_VERSION;
 
 use crate::diag::SourceFile;
 use crate::llb::{Location, NetMode, OpMeta, Platform, State};
@@ -116,7 +120,7 @@ pub fn lower_service_with(
     }
     let cx = Cx { file, plan, opts, label: &plan.name };
     let base_state = base::lower_base(&cx, base);
-    let family_state = family::lower_chain(&cx, &base_state, deps);
+    let family_state = family::lower_chain(&cx, &base_state, deps)?;
     if plan.kind == crate::plan::TargetKind::Family {
         let sites: Vec<String> = plan
             .family
@@ -131,7 +135,7 @@ pub fn lower_service_with(
     }
     let app = app::lower_app(&cx, &family_state, base);
     let own = deps.iter().find(|d| d.prefix == SITE);
-    let deps_state = own.map(|d| deps::lower_deps(&cx, &family_state, d));
+    let deps_state = own.map(|d| deps::lower_deps(&cx, &family_state, d)).transpose()?;
     let state = runtime::lower_runtime(&cx, &family_state, deps_state.as_ref(), &app);
     // Import order: the service's packages first, then each family's from the leaf up.
     let mut sites: Vec<String> = own.map(|d| d.prefix.clone()).into_iter().collect();

@@ -37,7 +37,7 @@ pub(super) fn build_and_install(
     let built: Vec<State> = sdists.iter().map(|s| build_one(cx, on.builder, installed, s, prefix, span)).collect();
     let wheels = State::merge(&built, cx.meta(format!("collect {} wheels built from sdists", built.len()), span));
     let script = format!(
-        "exec python3 -m pip install --no-index --no-deps --no-cache-dir --disable-pip-version-check --target \"$1\" {BUILT}/*.whl"
+        "exec python3 -m pip install --no-index --no-deps --no-compile --no-cache-dir --disable-pip-version-check --target \"$1\" {BUILT}/*.whl"
     );
     let exec =
         Exec::new(["/bin/sh".to_string(), "-c".into(), script, "fleet-install".into(), format!("{OUT}{prefix}")])

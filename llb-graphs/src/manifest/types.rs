@@ -11,8 +11,20 @@ pub mod keys {
     /// Top-level tables.
     pub const ROOT: &[&str] = &["fleet", "families", "services"];
     /// `[fleet]`.
-    pub const FLEET: &[&str] =
-        &["org", "registry", "python", "source", "description", "artifact_mirror", "index_secret", "profiles"];
+    pub const FLEET: &[&str] = &[
+        "org",
+        "registry",
+        "python",
+        "source",
+        "description",
+        "artifact_mirror",
+        "index_secret",
+        "profiles",
+        "installer",
+        "uv",
+    ];
+    /// `[fleet.uv]`.
+    pub const UV: &[&str] = &["version", "amd64", "arm64"];
     /// `[families.NAME]`.
     pub const FAMILY: &[&str] = &[
         "base",
@@ -91,6 +103,32 @@ pub struct Fleet {
     /// Folder in the build context with this fleet's machine profiles (`<name>.json`), used
     /// instead of the built-in `mainpc` and `pc2`.
     pub profiles: Option<SString>,
+    /// What installs locked wheels: `"uv"` (default) or `"pip"`.
+    pub installer: Option<SString>,
+    /// Another uv than the built-in pin.
+    pub uv: Option<Spanned<UvPin>>,
+}
+
+/// `[fleet.uv]`: a uv release pinned like a locked wheel, one static wheel per platform.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UvPin {
+    /// uv version, e.g. `0.13.9` (the wheels' file names must carry it).
+    pub version: SString,
+    /// The linux/amd64 wheel (`musllinux_1_1_x86_64`).
+    pub amd64: Spanned<UvWheel>,
+    /// The linux/arm64 wheel (`musllinux_1_1_aarch64`).
+    pub arm64: Spanned<UvWheel>,
+}
+
+/// `{ url = "...", sha256 = "..." }` of one uv wheel.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UvWheel {
+    /// Download URL (PyPI's file host, or a mirror).
+    pub url: SString,
+    /// sha256 of the file, lowercase hex; BuildKit checks it.
+    pub sha256: SString,
 }
 
 /// `[families.NAME]`: a base image services build on.

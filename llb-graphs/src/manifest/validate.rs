@@ -78,6 +78,9 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
             out.push(err(u, &rules::UNSAFE_ARTIFACT_URL, msg).with_help(p.help));
         }
     }
+    if let Some(f) = &m.fleet {
+        crate::plan::validate_installer(file, f.get_ref(), &mut out);
+    }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
         if m.families.contains_key(name) {

@@ -5,6 +5,7 @@ mod deps;
 mod family;
 mod fleet;
 mod install;
+mod installer;
 mod target;
 
 pub use deps::{plan_deps, plan_family_deps, DepsError, LockSelect, ASSUMED_GLIBC};
@@ -19,6 +20,7 @@ use std::ops::Range;
 // `ImageRef` and `APP_UID` live in the leaf `value` module that validation also uses; the plan
 // re-exports them as part of its vocabulary.
 pub use crate::value::{ImageRef, APP_UID};
+pub use installer::{installer, validate as validate_installer, Installer, UvPin, UvWheel};
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::manifest::{types::SString, types::Service, Manifest};
@@ -110,6 +112,8 @@ pub struct ServicePlan {
     pub index_secret: Option<String>,
     /// `[fleet] profiles`: a profiles folder in the context.
     pub profiles_dir: Option<String>,
+    /// `[fleet] installer` / `[fleet.uv]`: what installs the locked wheels.
+    pub installer: Installer,
 }
 
 /// Refuses platforms a service cannot be built for: GPU (CUDA) families exist for linux/amd64
@@ -270,5 +274,6 @@ fn resolve(
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|m| m.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|m| m.get_ref().clone()),
         profiles_dir: profiles_dir(m),
+        installer: installer(fleet),
     })
 }

@@ -49,6 +49,7 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
         artifact_mirror: fleet.and_then(|f| f.artifact_mirror.as_ref()).map(|x| x.get_ref().clone()),
         index_secret: fleet.and_then(|f| f.index_secret.as_ref()).map(|x| x.get_ref().clone()),
         profiles_dir: None,
+        installer: super::installer(fleet),
         family,
     })
 }

@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# `hack/bench.sh stack`: the benchmark stack (bench/stack, 45 packages locked by uv) built three
+# ways on one daemon, interleaved: ours (fleet-frontend, wheels as checksummed HTTP sources from
+# PyPI, installed by uv in groups), the usual pip Dockerfile and uv's documented Docker pattern
+# (both written by bench/stack-peers.sh into a temp dir; they download inside a RUN step with
+# --network=host and the CA bundle as a secret). Source hack/lib.sh and bench/lib.sh first.
+#
+# Scenarios (STACK_SCENARIOS, default "warm code lock"; "cold" prunes the daemon's whole build
+# cache before every build, so it is opt-in: never on a daemon others use):
+#   cold   `docker builder prune -af`, then build
+#   warm   no change
+#   code   one line added to app/main.py on every side
+#   lock   one small package added to pyproject.toml and `uv lock` (a new one each run), untimed;
+#          then each side builds the new lock (the pip side from `uv export` of it)
+STACK_RUNS=${STACK_RUNS:-3}
+STACK_SCENARIOS=${STACK_SCENARIOS:-warm code lock}
+STACK_CA=${STACK_CA:-/etc/ssl/certs/ca-certificates.crt}
+# Small pure-Python packages, one added per lock run.
+STACK_ADD=(six toolz tabulate wrapt attrs itsdangerous cachetools decorator)
+
+stack_prepare() {
+  command -v uv >/dev/null || die "the stack bench needs uv on the host (pip install uv)"
+  STACK=$BENCH_WORK/stack
+  PEERS=$BENCH_WORK/peers
+  STACK_RESULTS=$BENCH_LOGS/stack.tsv
+  printf 'scenario\tside\trun\trc\tseconds\n' >"$STACK_RESULTS"
+  mkdir -p "$STACK"
+  cp -a "$bench_root/bench/stack/." "$STACK/"
+  "$FE_BIN" llb "$STACK/fleet.toml" --target stack --format json >"$BENCH_WORK/stack.json" ||
+    die "fleet-frontend llb failed on bench/stack"
+  read -r UV_FILE UV_SHA UV_URL < <(bt llb-uv "$BENCH_WORK/stack.json")
+  stack_peers
+}
+
+stack_peers() { "$bench_root/bench/stack-peers.sh" "$PEERS" "$STACK" "$UV_FILE" "$UV_SHA" "$UV_URL"; }
+
+# stack_build SIDE SCENARIO RUN [setup]
+stack_build() {
+  local side=$1 scenario=$2 run=$3 kind=${4:-timed} t0 t1 rc=0 secs
+  local log=$BENCH_LOGS/stack-$scenario-$side-$run${kind/timed/}.txt
+  local -a args=(buildx build --progress=plain -t "fleet-bench/stack:$side" --iidfile "$BENCH_WORK/iid")
+  case $side in
+    ours) args+=(--network=none -f "$STACK/fleet.toml" --target stack --build-arg "BUILDKIT_SYNTAX=$FE_REF" "$STACK") ;;
+    uv | pip) args+=(--network=host --secret "id=ca,src=$STACK_CA" -f "$PEERS/$side/Dockerfile" "$PEERS/$side") ;;
+  esac
+  t0=$(date +%s%N)
+  timeout "$BENCH_BUILD_TIMEOUT" "$DOCKER" "${args[@]}" >"$log" 2>&1 || rc=$?
+  t1=$(date +%s%N)
+  [[ ! -s $BENCH_WORK/iid ]] || { cat "$BENCH_WORK/iid"; echo; } >>"$BENCH_IIDS"
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+  ((rc == 0)) || { warn "stack $scenario $side $run: build failed (rc $rc); see $log"; tail -n 5 "$log" >&2; }
+  log "$(printf 'stack %-5s %-4s %s%s %8.2f s' "$scenario" "$side" "$run" "${kind/timed/}" "$secs")"
+  [[ $kind != timed ]] || printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$side" "$run" "$rc" "$secs" >>"$STACK_RESULTS"
+}
+
+stack_all() {
+  local side
+  for side in ours uv pip; do stack_build "$side" "$@"; done
+}
+
+stack_add_package() {
+  local pkg=$1
+  python3 - "$STACK/pyproject.toml" "$pkg" <<'EOF'
+import sys
+path, pkg = sys.argv[1], sys.argv[2]
+lines = open(path).read().splitlines(True)
+for i, line in enumerate(lines):
+    # The one-line dependency list: its last "]" closes it ("uvicorn[standard]" has one too).
+    if line.startswith("dependencies = ["):
+        lines[i] = line.rstrip()[:-1] + ', "%s"]\n' % pkg
+open(path, "w").write("".join(lines))
+EOF
+  (cd "$STACK" && UV_NATIVE_TLS=1 uv lock -q) || die "uv lock with $pkg failed"
+  stack_peers
+}
+
+stack_edit_app() {
+  local line="# bench edit $1 $RANDOM$RANDOM" side
+  printf '%s\n' "$line" >>"$STACK/app/main.py"
+  for side in uv pip; do printf '%s\n' "$line" >>"$PEERS/$side/app/main.py"; done
+}
+
+run_stack() {
+  local i scenario side
+  bench_preflight
+  bench_frontend
+  stack_prepare
+  log "stack: scenarios $STACK_SCENARIOS, STACK_RUNS=$STACK_RUNS; ours = $FE_REF"
+  for scenario in $STACK_SCENARIOS; do
+    case $scenario in
+      cold) for ((i = 1; i <= STACK_RUNS; i++)); do
+        for side in ours uv pip; do prune; stack_build "$side" cold "$i"; done
+      done ;;
+      warm) stack_all warm 0 setup
+        for ((i = 1; i <= STACK_RUNS; i++)); do stack_all warm "$i"; done ;;
+      code) for ((i = 1; i <= STACK_RUNS; i++)); do stack_edit_app "$i"; stack_all code "$i"; done ;;
+      lock) stack_all lock 0 setup
+        for ((i = 1; i <= STACK_RUNS; i++)); do stack_add_package "${STACK_ADD[i - 1]}"; stack_all lock "$i"; done ;;
+      *) die "unknown stack scenario $scenario" ;;
+    esac
+  done
+  {
+    echo "Written by \`hack/bench.sh stack\` (STACK_RUNS=$STACK_RUNS, scenarios: $STACK_SCENARIOS; logs in \`$BENCH_LOGS\`)."
+    echo
+    machine_md
+    echo
+    echo "bench/stack: $(grep -c '^\[\[package' "$bench_root/bench/stack/uv.lock") packages in uv.lock (the project itself among them). Wall time of \`docker buildx build -t\` (into the image store), medians; ours = fleet-frontend, pip = \`pip install --require-hashes\` Dockerfile, uv = \`uv sync --locked --no-install-project\` Dockerfile (bench/stack-peers.sh):"
+    echo
+    bt stack-report "$STACK_RESULTS"
+    echo
+    for side in ours uv pip; do
+      "$DOCKER" image inspect --format "- $side image: {{.Size}} bytes, {{len .RootFS.Layers}} layers" "fleet-bench/stack:$side" 2>/dev/null || true
+    done
+  } | write_md stack
+  log "wrote the stack section of $BENCH_MD"
+}
