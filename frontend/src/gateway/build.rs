@@ -69,7 +69,9 @@ pub async fn run(bridge: &mut Bridge) -> Result<BkResult, Status> {
         MarshalOptions { source_infos: vec![source_info(&loaded)], allowed_caps: Some(bridge.caps.llb.clone()) };
     let graphs = req.finish(&opts, inputs, &marshal).map_err(|e| match e {
         // A located finding (the layer budget): drawn at the manifest line by buildx.
-        BuildError::Lower(lower::ImageConfigError::LayerBudget(d)) => errors::from_diagnostics(&loaded.file, &(*d).into()),
+        BuildError::Lower(lower::ImageConfigError::LayerBudget(d)) => {
+            errors::from_diagnostics(&loaded.file, &(*d).into())
+        }
         e => errors::plain(e.to_string()),
     })?;
     let mut built = vec![];
