@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # bench_root, BENCH_WORK, FE_BIN, ...: set by bench/lib.sh, sourced first
 # `hack/bench.sh stack`: the benchmark stack (bench/stack, 45 packages locked by uv) built three
 # ways on one daemon, interleaved: ours (fleet-frontend, wheels as checksummed HTTP sources from
 # PyPI, installed by uv in groups), the usual pip Dockerfile and uv's documented Docker pattern
