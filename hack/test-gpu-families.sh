@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The GPU half of images/fleet.toml, built for real on this machine without a GPU: makes the CUDA
+# runtime stand-in (hack/gpu-standin.sh), then runs tests/gpu.rs, which builds family-torch-cu121
+# and AffectiveProcessingCenter (family-vision-cu121) through `docker buildx build` and probes
+# each image on the CPU. Needs dockerd up (hack/dev-env.sh) and a frontend image: FLEET_FRONTEND_REF,
+# else hack/frontend-image.sh makes one. First run: ~4.3 GB of wheels from PyPI.
+# family-llm-cu121 is not built here: its llama-cpp-python compiles on CUDA's devel image (nvcc),
+# which has no stand-in yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
+
+FLEET_FRONTEND_REF=${FLEET_FRONTEND_REF:-$(hack/frontend-image.sh | tail -n 1)}
+FLEET_GPU_STANDIN=$(hack/gpu-standin.sh | tail -n 1)
+export FLEET_FRONTEND_REF FLEET_GPU_STANDIN E2E=1
+log "frontend $FLEET_FRONTEND_REF, CUDA runtime stand-in $FLEET_GPU_STANDIN"
+cargo test --locked -p fleet-e2e --test gpu -- --test-threads=1 "$@"
