@@ -13,7 +13,8 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend::{
     Attestation, AttestationKind, Ref, Result as BkResult, WarnRequest,
 };
 use llb_graphs::llb::{FileAction, OpMeta, State};
-use llb_graphs::lower::{LockedDeps, LowerOptions, ResolvedImage};
+use llb_graphs::lower::{LowerOptions, ResolvedImage};
+use llb_graphs::plan::LockedDeps;
 use llb_graphs::plan::ServicePlan;
 use llb_graphs::sbom;
 

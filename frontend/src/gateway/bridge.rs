@@ -182,35 +182,6 @@ impl Ref {
     }
 }
 
-// Transitional, for gateway code of branches merged after this one, written against the
-// helpers that lived in build.rs; new code uses `Bridge::solve_state` / `Bridge::solve`.
-/// Marshals a small graph with no caps check (internal loads).
-#[allow(dead_code)]
-pub fn marshal_plain(st: &State) -> Result<pb::Definition, Status> {
-    st.marshal(&MarshalOptions::default()).map(|m| m.definition).map_err(|e| errors::plain(e.to_string()))
-}
-
-/// Solves `def` with `opts`' cache imports; returns the ref id (transitional, see above).
-#[allow(dead_code)]
-pub async fn solve(client: &mut Client, def: pb::Definition, opts: &Options) -> Result<String, Status> {
-    let mut b = Bridge {
-        client: client.clone(),
-        caps: Caps { llb: BTreeSet::new(), api: BTreeSet::new() },
-        opts: opts.clone(),
-        session_id: None,
-        default_platform: Platform::linux_amd64(),
-    };
-    Ok(b.solve(def, true).await?.id)
-}
-
-#[allow(dead_code)]
-impl Bridge {
-    /// The raw client (transitional, for the helpers above).
-    pub fn client(&mut self) -> &mut Client {
-        &mut self.client
-    }
-}
-
 /// `workers[0].platforms[0]` from `BUILDKIT_WORKERS` JSON, else linux/amd64.
 fn default_platform(workers: Option<&str>) -> Platform {
     let parsed = workers.and_then(|w| serde_json::from_str::<serde_json::Value>(w).ok());

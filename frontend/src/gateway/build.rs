@@ -17,13 +17,6 @@ use llb_graphs::plan;
 use serde_json::json;
 
 use super::bridge::{Bridge, MODE_DIR, MODE_SYMLINK};
-// Transitional re-exports of what lived here before the bridge, for branches merged after this
-// one; nothing in this branch imports build.rs.
-#[allow(unused_imports)]
-pub use super::bridge::{marshal_plain, solve, Caps, Client};
-/// Transitional: the build-arg name, now `llb_graphs::build::BUILDKIT_DOCKERFILE_CHECK`.
-#[allow(dead_code)]
-pub const CHECK_ARG: &str = llb_graphs::build::BUILDKIT_DOCKERFILE_CHECK;
 use super::manifest::{source_info, Loaded};
 use super::{attest, deps, errors, lint, profile, resolve, subrequests};
 

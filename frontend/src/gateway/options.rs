@@ -32,8 +32,6 @@ pub struct Options {
     pub multi_platform: bool,
     /// The build-args this frontend reads, typed (`llb_graphs::build::BuildArgs`).
     pub args: BuildArgs,
-    /// Transitional copy of `args.source_date_epoch` for code of branches merged after this one.
-    pub source_date_epoch: Option<i64>,
     /// `image-resolve-mode`.
     pub image_resolve_mode: Option<String>,
     /// `force-network-mode`.
@@ -105,7 +103,6 @@ pub fn parse(entries: impl IntoIterator<Item = String>) -> anyhow::Result<Option
         || raw.get("multi-platform").is_some_and(|v| v == "true")
         || o.build_args.get("BUILDKIT_MULTI_PLATFORM").is_some_and(|v| v == "1" || v == "true");
     o.args = BuildArgs::parse(&o.build_args)?;
-    o.source_date_epoch = o.args.source_date_epoch;
     if let Some(ci) = raw.get("cache-imports").filter(|c| !c.is_empty()) {
         o.cache_imports = parse_cache_imports(ci)?;
     }

@@ -12,9 +12,7 @@ use crate::plan::ServicePlan;
 
 use super::Cx;
 
-// Transitional: `LockedDeps` and `SITE` moved to `plan` (the plan owns the install prefixes);
-// re-exported here so code written against `lower::{LockedDeps, SITE}` still compiles.
-pub use crate::plan::{LockedDeps, SITE};
+use crate::plan::LockedDeps;
 const REQS: &str = "/fleet/req";
 const OUT: &str = "/fleet/out";
 

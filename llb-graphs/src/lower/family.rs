@@ -2,10 +2,11 @@
 //! its locked Python packages, each a layer. Services of one family share these ops (same
 //! digests), so one build or bake of several services builds the family once.
 
-use super::deps::{lower_deps_named, LockedDeps};
+use super::deps::lower_deps_named;
 use super::Cx;
 use super::ResolvedImage;
 use crate::llb::{CacheSharing, Copy, Exec, FileAction, Mount, OpMeta, State};
+use crate::plan::LockedDeps;
 use crate::plan::{At, BuilderPlan, FamilyLayer, APP_UID};
 
 /// `$1` user name, `$2` uid:gid number.

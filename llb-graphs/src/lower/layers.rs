@@ -10,9 +10,10 @@ use crate::diag::Diagnostic;
 use crate::llb::{Copy, Exec, FileAction, Mount, NetMode, State};
 use crate::plan::UvWheel;
 
-use super::deps::{fetch_http, fetch_pip, requirements, LockedDeps};
+use super::deps::{fetch_http, fetch_pip, requirements};
 use super::groups::{groups, Group, LAYER_BUDGET};
 use super::Cx;
+use crate::plan::LockedDeps;
 
 const WHEELS: &str = "/fleet/wheels";
 const REQS: &str = "/fleet/req";

@@ -15,13 +15,13 @@ mod uv;
 use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
-pub use deps::{mirror_url, pip_cache_id, selected_hashes, LockedDeps, SITE};
+pub use deps::{mirror_url, pip_cache_id, selected_hashes};
 pub use image_config::{healthcheck_command, ImageConfigError, HEALTH_PROBE};
 pub use uv::VERSION as UV_VERSION;
 
 use crate::diag::SourceFile;
 use crate::llb::{Location, NetMode, OpMeta, Platform, State};
-use crate::plan::ServicePlan;
+use crate::plan::{LockedDeps, ServicePlan, SITE};
 
 /// Build-wide inputs that are not in the manifest (frontend options, daemon caps).
 #[derive(Clone, Debug)]

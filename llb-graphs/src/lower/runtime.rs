@@ -25,7 +25,7 @@ pub(super) fn lower_runtime(cx: &Cx<'_>, base_state: &State, deps: Option<&State
         };
         let mut actions = tree(app, &plan.workdir);
         if let Some(d) = deps {
-            actions = tree(d, super::SITE).then(actions);
+            actions = tree(d, crate::plan::SITE).then(actions);
         }
         base_state.file(actions, cx.meta(format!("copy {what}"), &plan.span))
     };

@@ -3,6 +3,7 @@
 
 pub mod contract;
 mod families;
+mod installer;
 mod service;
 mod suggest;
 mod toml_error;

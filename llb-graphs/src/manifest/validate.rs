@@ -79,7 +79,7 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
         }
     }
     if let Some(f) = &m.fleet {
-        crate::plan::validate_installer(file, f.get_ref(), &mut out);
+        super::installer::validate(file, f.get_ref(), &mut out);
     }
     out.extend(super::families::validate_families(file, m));
     for name in m.services.keys() {
@@ -166,13 +166,6 @@ pub fn parse_glibc(s: &str) -> Option<(u32, u32)> {
         return None;
     }
     Some((2, minor.parse().ok()?))
-}
-
-/// Transitional, for code of branches merged after this one: [`context_path`] with an invalid
-/// path read as `.`. The plan no longer uses it (it parses with [`ContextPath`] and reports an
-/// invalid value); migrate callers to `ContextPath::parse`, then delete this.
-pub fn context_path_pub(p: &str) -> String {
-    context_path(p).unwrap_or_else(|_| ".".into())
 }
 
 /// `"3.11"` → `(3, 11)` ([`PythonVersion::parse`]).

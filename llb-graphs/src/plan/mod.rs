@@ -20,7 +20,7 @@ use std::ops::Range;
 // `ImageRef` and `APP_UID` live in the leaf `value` module that validation also uses; the plan
 // re-exports them as part of its vocabulary.
 pub use crate::value::{ImageRef, APP_UID};
-pub use installer::{installer, validate as validate_installer, Installer, UvPin, UvWheel};
+pub use installer::{installer, Installer, UvPin, UvWheel};
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::manifest::{types::SString, types::Service, Manifest};

@@ -8,8 +8,9 @@ mod cyclonedx;
 mod spdx;
 
 use crate::lock::ArtifactKind;
-use crate::lower::{mirror_url, BaseSource, LockedDeps, LowerOptions, ResolvedImage, SITE};
+use crate::lower::{mirror_url, BaseSource, LowerOptions, ResolvedImage};
 use crate::plan::{family_site, ServicePlan, TargetKind};
+use crate::plan::{LockedDeps, SITE};
 
 pub use cyclonedx::cyclonedx_json;
 pub use spdx::spdx_json;
