@@ -28,6 +28,7 @@ log "making $ref: $base + $(basename "$py") under /usr/local"
 name="fleet-gpu-standin-$$"
 # The copy leaves out the test suite and caches (~2/3 of the build); ldconfig finds
 # libpython3.10.so in /usr/local/lib (its RPATH still names the pyenv folder).
+# shellcheck disable=SC2016 # the script runs in the container; its $ are the container sh's
 "$DOCKER" run --name "$name" --network none -v "$py:/py:ro" "$base" sh -euc '
   cd /py && tar --exclude="./lib/python3.10/test" --exclude="__pycache__" -cf - . | tar -C /usr/local -xf -
   ldconfig
