@@ -396,7 +396,7 @@ def cmd_llb_tables(scaling_out, criterion_dir):
     print()
     print("| Benchmark | targets | median | per target |")
     print("|---|---|---|---|")
-    for group in ("pipeline", "one_target", "marshal"):
+    for group in ("pipeline", "one_target", "marshal", "validate", "lock"):
         gdir = os.path.join(criterion_dir, group)
         if not os.path.isdir(gdir):
             continue

@@ -51,7 +51,7 @@ run_llb() {
   log "cargo bench -p llb-graphs --bench scaling (about 30 s)"
   cargo bench -q -p llb-graphs --bench scaling 2>"$BENCH_LOGS/scaling.err" | tee "$BENCH_LOGS/scaling.txt" >&2
   log "cargo bench -p llb-graphs --bench lower (about 2 minutes)"
-  rm -rf "$criterion/pipeline" "$criterion/one_target" "$criterion/marshal"
+  rm -rf "$criterion/pipeline" "$criterion/one_target" "$criterion/marshal" "$criterion/validate" "$criterion/lock"
   cargo bench -q -p llb-graphs --bench lower >"$BENCH_LOGS/criterion.txt" 2>&1 ||
     die "criterion failed; see $BENCH_LOGS/criterion.txt"
   {

@@ -8,6 +8,7 @@
 //!   cargo bench -p llb-graphs --bench lower            # everything (about 2 minutes)
 //!   cargo bench -p llb-graphs --bench lower -- marshal # one group
 //!   cargo bench -p llb-graphs --bench lower -- validate # hostile shapes near the 4 MiB limit
+//!   cargo bench -p llb-graphs --bench lower -- lock     # the largest lock of the differential corpus
 
 #![allow(clippy::unwrap_used)]
 
@@ -107,5 +108,65 @@ fn validate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pipeline, marshal, validate);
+/// One service of `n` env entries, near the 4 MiB limit (issue #11: long env/labels).
+fn long_env(n: usize) -> String {
+    let mut s = String::from("[families.base]\nbase = \"python:3.11-slim\"\n\n[services.hello]\nfamily = \"base\"\n");
+    s.push_str(
+        "source = \"app\"\ncommand = [\"x\"]\nports = { service = 8080, health = 8081 }\n[services.hello.env]\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!("VAR_{i:07} = \"{}\"\n", "v".repeat(16)));
+    }
+    s
+}
+
+/// `check` on every hostile shape near the 4 MiB limit, and `llb` where one target builds.
+fn shapes(c: &mut Criterion) {
+    let env = long_env(100_000);
+    assert!(env.len() <= llb_graphs::manifest::MAX_MANIFEST_BYTES);
+    let mut g = c.benchmark_group("validate");
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("env-100k-check", |b| {
+        b.iter(|| {
+            let f = llb_graphs::diag::SourceFile::new("fleet.toml", black_box(env.as_str()));
+            llb_graphs::manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.services.len())
+        })
+    });
+    g.bench_function("env-100k-llb", |b| {
+        b.iter(|| common::build_target(&common::load("fleet.toml", black_box(&env)), "hello").definition.def.len())
+    });
+    g.finish();
+}
+
+/// The largest uv.lock of the lock-differential corpus (openai-agents-python, ~850 kB): parse,
+/// walk and select it for CPython 3.11 linux/amd64, then lower and marshal the service.
+fn lock(c: &mut Criterion) {
+    use llb_graphs::{diag::SourceFile, llb::Platform, lower, manifest, plan};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lock-differential/real/openai-agents");
+    let lock = SourceFile::new("uv.lock", std::fs::read_to_string(dir.join("uv.lock")).unwrap());
+    let text =
+        "[families.base]\nbase = \"python:3.11-slim\"\npython = \"3.11\"\n\n[services.agents]\nfamily = \"base\"\n\
+        source = \"app\"\ncommand = [\"x\"]\nports = { service = 8080, health = 8081 }\nlock = \"uv.lock\"\n";
+    let file = SourceFile::new("fleet.toml", text);
+    let m = manifest::parse(&file).unwrap();
+    let p = plan::plan_service(&file, &m, Some("agents")).unwrap();
+    let platform = Platform::linux_amd64();
+    let select = || plan::plan_deps(&file, &p, black_box(&lock), &platform, false).unwrap();
+    let mut g = c.benchmark_group("lock");
+    g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("agents-select", |b| b.iter(|| select().selected.len()));
+    g.bench_function("agents-llb", |b| {
+        b.iter(|| {
+            let deps = select();
+            let base = lower::ResolvedImage::unresolved(p.family.base.value.clone());
+            let l = lower::lower_service(&file, &p, &base, Some(&deps), &lower::LowerOptions::default()).unwrap();
+            l.state.marshal(&MarshalOptions::default()).unwrap().definition.def.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pipeline, marshal, validate, shapes, lock);
 criterion_main!(benches);
