@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
 pub use deps::{mirror_url, pip_cache_id, selected_hashes};
-pub use image_config::{healthcheck_command, ImageConfigError, HEALTH_PROBE};
+pub use image_config::{healthcheck_command, rfc3339, ImageConfigError, HEALTH_PROBE};
 pub use uv::VERSION as UV_VERSION;
 
 use crate::diag::SourceFile;

@@ -8,7 +8,8 @@ mod cyclonedx;
 mod spdx;
 
 use crate::lock::ArtifactKind;
-use crate::lower::{mirror_url, BaseSource, LowerOptions, ResolvedImage};
+// `created` uses the image config's own RFC 3339 formatter, so the two agree.
+use crate::lower::{mirror_url, rfc3339, BaseSource, LowerOptions, ResolvedImage};
 use crate::plan::{family_site, ServicePlan, TargetKind};
 use crate::plan::{LockedDeps, SITE};
 
@@ -248,21 +249,6 @@ fn pct(s: &str) -> String {
 
 fn pct_keep_slash(s: &str) -> String {
     s.split('/').map(pct).collect::<Vec<_>>().join("/")
-}
-
-/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (Howard Hinnant's `civil_from_days`).
-pub fn rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// sha256 hex of `bytes`.
