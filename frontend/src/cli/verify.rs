@@ -91,6 +91,15 @@ fn verify_platform(layout: &Layout, img: &PlatformImage) -> anyhow::Result<bool>
         row(&mut rows, &name, &version).image = true;
     }
     rows.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    // The installer the frontend fetched to install the wheels (`installer = "uv"`): a build tool
+    // in the provenance only, never installed and so in neither the SBOM nor the image.
+    rows.retain(|r| {
+        let installer = r.name == "uv" && r.provenance && !r.sbom && !r.image;
+        if installer {
+            println!("  note: uv {} is the installer (a build tool: provenance only)", r.version);
+        }
+        !installer
+    });
     Ok(print_table(&rows))
 }
 
