@@ -31,8 +31,4 @@ name="fleet-standin-$$"
 # shellcheck disable=SC2086 # the package list is split on purpose
 "$DOCKER" run --name "$name" --network host "$FLEET_BASE_IMAGE" sh -c \
   "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null && rm -rf /var/lib/apt/lists/*" >&2
-"$DOCKER" commit "$name" "$ref" >/dev/null
-"$DOCKER" rm "$name" >/dev/null
-"$DOCKER" push -q "$ref" >/dev/null
-log "pushed $ref"
-echo "$ref"
+commit_and_push "$name" "$ref"

@@ -38,8 +38,4 @@ name="fleet-gpu-standin-$$"
   ln -sf pip3.10 /usr/local/bin/pip
   test "$(python3 -c "import sys, ssl, sqlite3, ctypes, zlib, bz2, lzma; print(sys.prefix, sys.version_info[:2])")" = "/usr/local (3, 10)"
 ' >&2
-"$DOCKER" commit "$name" "$ref" >/dev/null
-"$DOCKER" rm "$name" >/dev/null
-"$DOCKER" push -q "$ref" >/dev/null
-log "pushed $ref"
-echo "$ref"
+commit_and_push "$name" "$ref"

@@ -138,3 +138,13 @@ write_if_changed() {
   chmod 0644 "$tmp"
   mv -f "$tmp" "$path"
 }
+
+# commit_and_push CONTAINER REF: commit a stand-in container as REF, remove it, push REF to the
+# loopback registry and print REF (the last line a stand-in script prints).
+commit_and_push() {
+  "$DOCKER" commit "$1" "$2" >/dev/null
+  "$DOCKER" rm "$1" >/dev/null
+  "$DOCKER" push -q "$2" >/dev/null
+  log "pushed $2"
+  echo "$2"
+}
