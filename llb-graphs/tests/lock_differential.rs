@@ -2,7 +2,9 @@
 //! every target, the (name, version) set `lock::select` installs equals the set uv installs
 //! (`expected/*.txt`, computed by `expect.py` from `uv export` and `packaging`; see the
 //! corpus README). Packages uv would install from a URL or a local path, and markers that
-//! depend on the Python patch level, must be refused instead.
+//! depend on the Python patch level, must be refused instead. Within each package, the file
+//! chosen equals the one pip's own evaluator picks among the lock's files (`expected/*.files.txt`,
+//! computed by `files.py` with `pip._internal`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -37,6 +39,18 @@ fn selection(flags: &[&str]) -> Selection {
 
 type Outcome = Result<BTreeSet<String>, (String, usize)>;
 
+/// A case line of `cases.txt`: name, lock directory, selection flags.
+fn cases() -> Vec<(String, String, Selection)> {
+    let text = std::fs::read_to_string(corpus().join("cases.txt")).expect("cases.txt");
+    let lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    lines
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            (words[0].to_string(), words[1].to_string(), selection(&words[2..]))
+        })
+        .collect()
+}
+
 fn render(d: llb_graphs::diag::Diagnostics) -> (String, usize) {
     (d.to_string(), d.0.len())
 }
@@ -55,6 +69,13 @@ fn install(
     }
     let chosen = lock::select(lock, file, env, sel).map_err(render)?;
     Ok(chosen.iter().map(|s| format!("{}=={}", s.name, s.version)).collect())
+}
+
+/// The files the frontend installs: `name==version filename` per selected package.
+fn files(file: &SourceFile, env: &TargetEnv, sel: &Selection) -> Result<BTreeSet<String>, String> {
+    let lock = lock::parse(file).map_err(|d| d.to_string())?;
+    let chosen = lock::select(&lock, file, env, sel).map_err(|d| d.to_string())?;
+    Ok(chosen.iter().map(|s| format!("{}=={} {}", s.name, s.version, s.artifact.filename)).collect())
 }
 
 /// Compares one install with uv's expectation lines for one target; a difference is pushed.
@@ -87,12 +108,9 @@ fn compare(what: &str, got: Outcome, want: &BTreeSet<&str>, out: &mut Vec<String
 
 #[test]
 fn selected_packages_equal_uvs_for_every_case_and_target() {
-    let cases = std::fs::read_to_string(corpus().join("cases.txt")).expect("cases.txt");
     let mut failures = Vec::new();
     let mut checked = 0;
-    for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let (case, dir, flags) = (words[0], words[1], &words[2..]);
+    for (case, dir, sel) in cases() {
         let lock_path = format!("{dir}/uv.lock");
         let text = std::fs::read_to_string(corpus().join(&lock_path)).expect("uv.lock");
         let expected = std::fs::read_to_string(corpus().join(format!("expected/{case}.txt"))).expect("expected");
@@ -106,7 +124,6 @@ fn selected_packages_equal_uvs_for_every_case_and_target() {
         });
         let file = SourceFile::new(lock_path, text);
         let parsed = lock::parse(&file).map_err(render);
-        let sel = selection(flags);
         for (target, python, platform) in TARGETS {
             let want: BTreeSet<&str> =
                 expected.lines().filter_map(|l| l.strip_prefix(target).and_then(|r| r.strip_prefix(' '))).collect();
@@ -122,4 +139,33 @@ fn selected_packages_equal_uvs_for_every_case_and_target() {
     }
     assert!(checked >= 100, "only {checked} lock × target pairs");
     assert!(failures.is_empty(), "{} of {checked} differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn chosen_files_equal_pips_for_every_case_and_target() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (case, dir, sel) in cases() {
+        let lock_path = format!("{dir}/uv.lock");
+        let text = std::fs::read_to_string(corpus().join(&lock_path)).expect("uv.lock");
+        let file = SourceFile::new(lock_path, text);
+        let expected =
+            std::fs::read_to_string(corpus().join(format!("expected/{case}.files.txt"))).expect("files.txt");
+        for (target, python, platform) in TARGETS {
+            let want: BTreeSet<&str> =
+                expected.lines().filter_map(|l| l.strip_prefix(target).and_then(|r| r.strip_prefix(' '))).collect();
+            let env = TargetEnv { python: *python, platform: *platform, libc: Libc::Glibc(2, 28) };
+            // Refusals are the other test's business; pip's `none` must be one of them.
+            let Ok(got) = files(&file, &env, &sel) else { continue };
+            let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
+            checked += got.len();
+            if got != want {
+                let extra: Vec<_> = got.difference(&want).collect();
+                let missing: Vec<_> = want.difference(&got).collect();
+                failures.push(format!("{case} {target}: ours {extra:?}, pip's {missing:?}"));
+            }
+        }
+    }
+    assert!(checked >= 1000, "only {checked} files compared");
+    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
 }

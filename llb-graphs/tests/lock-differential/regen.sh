@@ -4,11 +4,13 @@
 #               unpinned transitive dependencies move; review the diff, then re-run the test).
 #   real/*:     unedited files from public repositories (SOURCE.toml: repo + commit); never
 #               re-locked here, only re-exported.
-#   expected/*: expect.py (uv export + packaging), for cases.txt.
-# Tools: uv and packaging from PyPI (`pip install uv packaging`); recorded versions in README.md.
+#   expected/*: expect.py (uv export + packaging), for cases.txt; then files.py (pip's own
+#               file choice among each package's locked files; no network).
+# Tools: uv, pip and packaging from PyPI (`pip install uv pip packaging`); recorded versions in README.md.
 set -eu
 cd "$(dirname "$0")"
 for d in projects/*/; do
     (cd "$d" && uv lock -q)
 done
 python3 expect.py
+python3 files.py
