@@ -215,10 +215,16 @@ fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: 
     if let Some(p) = &opts.profile {
         extra.insert("FLEET_MACHINE".into(), p.name.clone());
     }
+    // Base keys keep their position, new ones follow in key order; an index keeps this linear
+    // in the number of env entries (issue #11: 100,000 manifest env entries).
+    let mut at: HashMap<String, usize> = out.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
     for (k, v) in extra {
-        match out.iter_mut().find(|(ok, _)| *ok == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
+        match at.get(&k) {
+            Some(&i) => out[i].1 = v,
+            None => {
+                at.insert(k.clone(), out.len());
+                out.push((k, v));
+            }
         }
     }
     out.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
