@@ -7,7 +7,7 @@
 //!
 //!   cargo bench -p llb-graphs --bench lower            # everything (about 2 minutes)
 //!   cargo bench -p llb-graphs --bench lower -- marshal # one group
-//!   cargo bench -p llb-graphs --bench lower -- validate # hostile shapes near the 4 MiB limit
+//!   cargo bench -p llb-graphs --bench lower -- validate # every hostile shape near the 4 MiB limit: check and llb
 //!   cargo bench -p llb-graphs --bench lower -- lock     # the largest lock of the differential corpus
 
 #![allow(clippy::unwrap_used)]
@@ -88,53 +88,110 @@ fn family_chain(n: usize, cycle: bool) -> String {
     s
 }
 
-/// `manifest::parse` (TOML + every validation rule, what `check` runs first) of hostile shapes
-/// near the 4 MiB limit: a deep parent chain, and the same chain closed into one cycle.
-fn validate(c: &mut Criterion) {
-    let chain = family_chain(80_000, false);
-    let cycle = family_chain(80_000, true);
-    assert!(chain.len() <= llb_graphs::manifest::MAX_MANIFEST_BYTES);
-    let mut g = c.benchmark_group("validate");
-    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
-    g.throughput(Throughput::Bytes(chain.len() as u64));
-    for (id, text) in [("family-chain-80k", &chain), ("family-cycle-80k", &cycle)] {
-        g.bench_function(id, |b| {
-            b.iter(|| {
-                let f = llb_graphs::diag::SourceFile::new("fleet.toml", black_box(text.as_str()));
-                llb_graphs::manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.families.len())
-            })
-        });
-    }
-    g.finish();
-}
+const SERVICE: &str = "source = \"app\"\ncommand = [\"x\"]\nports = { service = 8080, health = 8081 }\n";
 
-/// One service of `n` env entries, near the 4 MiB limit (issue #11: long env/labels).
-fn long_env(n: usize) -> String {
-    let mut s = String::from("[families.base]\nbase = \"python:3.11-slim\"\n\n[services.hello]\nfamily = \"base\"\n");
-    s.push_str(
-        "source = \"app\"\ncommand = [\"x\"]\nports = { service = 8080, health = 8081 }\n[services.hello.env]\n",
-    );
+/// One service of `n` entries in its `table` (`env` or `labels`), near the 4 MiB limit (issue
+/// #11: long env/labels).
+fn long_table(table: &str, n: usize) -> String {
+    let mut s = String::from("[families.base]\nbase = \"python:3.11-slim\"\npython = \"3.11\"\n\n");
+    s.push_str(&format!("[services.hello]\nfamily = \"base\"\n{SERVICE}[services.hello.{table}]\n"));
     for i in 0..n {
-        s.push_str(&format!("VAR_{i:07} = \"{}\"\n", "v".repeat(16)));
+        match table {
+            "env" => s.push_str(&format!("VAR_{i:07} = \"{}\"\n", "v".repeat(16))),
+            _ => s.push_str(&format!("\"com.example.l{i:07}\" = \"{}\"\n", "v".repeat(8))),
+        }
     }
     s
 }
 
-/// `check` on every hostile shape near the 4 MiB limit, and `llb` where one target builds.
+/// `n` sibling families on one base and one service on the first.
+fn flat_families(n: usize) -> String {
+    let mut s = String::with_capacity(n * 45);
+    for i in 0..n {
+        s.push_str(&format!("[families.f{i}]\nbase = \"python:3.11-slim\"\n"));
+    }
+    s.push_str(&format!("\n[services.hello]\nfamily = \"f0\"\n{SERVICE}"));
+    s
+}
+
+/// A uv.lock of a project with `n` direct dependencies of one wheel each, near the 4 MiB
+/// lockfile limit (issue #11: huge lockfiles). Digests are made up: nothing is fetched.
+fn synthetic_uv_lock(n: usize) -> String {
+    let mut s = String::from("version = 1\nrevision = 3\nrequires-python = \">=3.10\"\n\n[[package]]\n");
+    s.push_str("name = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\ndependencies = [\n");
+    for i in 0..n {
+        s.push_str(&format!("    {{ name = \"pkg-{i:05}\" }},\n"));
+    }
+    s.push_str("]\n");
+    for i in 0..n {
+        let h = format!("{:064x}", (i as u128 + 1) * 0x9e37_79b9_7f4a_7c15);
+        s.push_str(&format!(
+            "\n[[package]]\nname = \"pkg-{i:05}\"\nversion = \"1.0.0\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n\
+             wheels = [{{ url = \"https://files.pythonhosted.org/packages/{}/{}/{h}/pkg_{i:05}-1.0.0-py3-none-any.whl\", \
+             hash = \"sha256:{h}\", size = {} }}]\n",
+            &h[..2],
+            &h[2..4],
+            1000 + i
+        ));
+    }
+    s
+}
+
+/// `check` (parse + every validation rule) and `llb` (one target planned, lowered, marshalled)
+/// of every hostile shape near the 4 MiB limit: many services, many families, a deep parent
+/// chain, long env, long labels, a huge lockfile.
 fn shapes(c: &mut Criterion) {
-    let env = long_env(100_000);
-    assert!(env.len() <= llb_graphs::manifest::MAX_MANIFEST_BYTES);
+    use llb_graphs::{diag::SourceFile, llb::Platform, lower, manifest, plan};
+    let limit = manifest::MAX_MANIFEST_BYTES;
+    let cases = [
+        ("services-16k", common::generated_fleet(16_000), "svc-15999"),
+        ("families-flat-90k", flat_families(90_000), "hello"),
+        ("family-chain-110k", family_chain(110_000, false), "hello"),
+        ("env-100k", long_table("env", 100_000), "hello"),
+        ("labels-100k", long_table("labels", 100_000), "hello"),
+    ];
     let mut g = c.benchmark_group("validate");
     g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(1));
-    g.bench_function("env-100k-check", |b| {
+    for (id, text, target) in &cases {
+        assert!(text.len() <= limit && text.len() > limit * 3 / 4, "{id}: {} bytes", text.len());
+        g.bench_function(format!("{id}-check"), |b| {
+            b.iter(|| {
+                let f = SourceFile::new("fleet.toml", black_box(text.as_str()));
+                manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.services.len())
+            })
+        });
+        g.bench_function(format!("{id}-llb"), |b| {
+            b.iter(|| common::build_target(&common::load("fleet.toml", black_box(text)), target).definition.def.len())
+        });
+    }
+    // The chain closed into one cycle is refused: `check` only.
+    let cycle = family_chain(110_000, true);
+    g.bench_function("family-cycle-110k-check", |b| {
         b.iter(|| {
-            let f = llb_graphs::diag::SourceFile::new("fleet.toml", black_box(env.as_str()));
-            llb_graphs::manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.services.len())
+            let f = SourceFile::new("fleet.toml", black_box(cycle.as_str()));
+            manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.families.len())
         })
     });
-    g.bench_function("env-100k-llb", |b| {
-        b.iter(|| common::build_target(&common::load("fleet.toml", black_box(&env)), "hello").definition.def.len())
+    // The huge lockfile: `check` selects it (parse, walk, pick a wheel per package); `llb`
+    // also lowers and marshals the service with its 10,500 checksummed HTTP sources.
+    let lock = SourceFile::new("uv.lock", synthetic_uv_lock(10_500));
+    assert!(lock.text.len() <= limit && lock.text.len() > limit * 3 / 4, "lock: {} bytes", lock.text.len());
+    let file = SourceFile::new(
+        "fleet.toml",
+        long_table("env", 1).replace("[services.hello.env]", "lock = \"uv.lock\"\n[services.hello.env]"),
+    );
+    let m = manifest::parse(&file).unwrap();
+    let p = plan::plan_service(&file, &m, Some("hello")).unwrap();
+    let select = || plan::plan_deps(&file, &p, black_box(&lock), &Platform::linux_amd64(), false).unwrap();
+    g.bench_function("uv-lock-10k-check", |b| b.iter(|| select().selected.len()));
+    g.bench_function("uv-lock-10k-llb", |b| {
+        b.iter(|| {
+            let deps = select();
+            let base = lower::ResolvedImage::unresolved(p.family.base.value.clone());
+            let l = lower::lower_service(&file, &p, &base, Some(&deps), &lower::LowerOptions::default()).unwrap();
+            l.state.marshal(&MarshalOptions::default()).unwrap().definition.def.len()
+        })
     });
     g.finish();
 }
@@ -168,5 +225,5 @@ fn lock(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pipeline, marshal, validate, shapes, lock);
+criterion_group!(benches, pipeline, marshal, shapes, lock);
 criterion_main!(benches);
