@@ -310,3 +310,11 @@ fn llb_json_of_the_example_ends_in_a_single_input_terminal_op() {
     let inputs = last["inputs"].as_array().expect("terminal op has `inputs`");
     assert_eq!(inputs.len(), 1, "terminal op: {last}");
 }
+
+#[test]
+fn schema_prints_the_committed_manifest_schema() {
+    let out = run_in(&common::repo(), &["schema"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let committed = fs::read_to_string(common::repo().join("images/fleet.schema.json")).expect("read schema");
+    assert_eq!(text(&out.stdout), committed, "fleet-frontend schema > images/fleet.schema.json");
+}

@@ -4,6 +4,7 @@
 pub mod contract;
 mod families;
 mod installer;
+pub mod schema;
 mod service;
 mod suggest;
 mod toml_error;
