@@ -23,6 +23,9 @@ pub struct Manifest {
     /// Services by name; each is a build target.
     #[serde(default)]
     pub services: BTreeMap<SString, Spanned<Service>>,
+    /// The values above parsed into their types, once ([`super::parse_toml`] fills it).
+    #[serde(skip)]
+    pub typed: super::typed::Typed,
 }
 
 /// `[fleet]`.

@@ -166,8 +166,7 @@ pub fn check_profile(
 /// `[fleet] profiles`, normalised: the folder of machine profiles in the build context. An
 /// invalid path (which validation reports) gives `None`, the built-in profiles.
 pub fn profiles_dir(m: &Manifest) -> Option<String> {
-    let p = m.fleet.as_ref()?.get_ref().profiles.as_ref()?;
-    ContextPath::parse(p.get_ref()).ok().map(ContextPath::into_string)
+    m.typed.profiles.clone()?.ok().map(ContextPath::into_string)
 }
 
 /// Names of all build targets: the services, then the families, each sorted.
