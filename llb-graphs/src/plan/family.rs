@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use super::{At, FamilyPlan, ImageRef, DEFAULT_PYTHON};
 use crate::manifest::typed::Parsed;
 use crate::manifest::Manifest;
-use crate::value::ContextPath;
 
 /// What one family adds on top of its parent (or of its base image, for a root).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,9 +94,10 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
             name: key.get_ref().clone(),
             apt: f.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
             user: f.user.as_ref().map(|u| At { value: u.get_ref().clone(), span: u.span() }),
-            lock: match &f.lock {
-                Some(l) => Some(At { value: ContextPath::parse(l.get_ref()).ok()?.into_string(), span: l.span() }),
-                None => None,
+            lock: match (&f.lock, &typed.lock) {
+                (Some(l), Some(Ok(p))) => Some(At { value: p.as_str().to_string(), span: l.span() }),
+                (None, _) => None,
+                _ => return None,
             },
             builder: match &f.builder {
                 Some(b) => Some(builder_plan(b, typed.builder_image.as_ref())?),
