@@ -95,10 +95,10 @@ pub fn check_paths(file: &SourceFile, m: &Manifest, look: &dyn Fn(&str) -> PathK
     let mut out = vec![];
     for (name, svc) in &m.services {
         let src = &svc.get_ref().source;
-        let Ok(path) = context_path(src.get_ref()) else {
+        let Some(Ok(path)) = &m.typed.service(name.get_ref()).source else {
             continue;
         };
-        let Some(problem) = source_problem(look(&path)) else { continue };
+        let Some(problem) = source_problem(look(path.as_str())) else { continue };
         let msg = format!("service `{}`: source directory `{}` {problem}", name.get_ref(), src.get_ref());
         out.push(Diagnostic::error(file, src.span(), msg).rule(&rules::MISSING_SOURCE));
     }
