@@ -21,7 +21,7 @@ SWAP_FILE=idna-3.19-py3-none-any.whl
 SWAP_SHA=815e7be7a7806d54abb586dc943addc79e8b2ee16915059658cbeff4b1b43bf4
 SWAP_SIZE=68550
 SWAP_URL=https://files.pythonhosted.org/packages/57/b0/0e52c878c53f245edd3a11020f20979b3f490f245af532c7cae3027754b5/idna-3.19-py3-none-any.whl
-# The one-wheel addition of hack/bench-deps.sh (the same leaf package as tests/deps.rs).
+# The one-wheel addition of hack/bench-deps.sh (the same leaf package as tests/e2e/deps.rs).
 ADD_PKG=typing-inspection
 
 bt() { python3 "$BENCH_TOOL" "$@"; }

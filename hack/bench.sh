@@ -22,7 +22,7 @@
 #   FLEET_STATE_DIR, DOCKER, ...  as in hack/lib.sh; logs go to $FLEET_STATE_DIR/bench-logs/bench/
 #
 # The wheels come from a loopback `python3 -m http.server` over the wheel cache
-# ($FLEET_STATE_DIR/wheels, filled from PyPI on first use, like tests/deps.rs); both sides fetch
+# ($FLEET_STATE_DIR/wheels, filled from PyPI on first use, like tests/e2e/deps.rs); both sides fetch
 # them as checksummed HTTP sources from it (FLEET_ARTIFACT_MIRROR). Every build: --network=none.
 # The script prunes the daemon's whole build cache (`docker builder prune -af`) for the cold and
 # dependency scenarios: other builds on the same daemon lose their cache too.

@@ -34,59 +34,16 @@ mod options;
 #[path = "../../fuzz/src/targets.rs"]
 mod fuzz_targets;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleet-frontend");
+mod common;
+
+use common::{copy_tree, repo, Sandbox, BIN, GOOD};
+
 /// A case that takes longer than this is a hang (the huge cases take well under a second).
 const CASE_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn corpus() -> PathBuf {
     repo().join("tests/bad-inputs")
 }
-
-/// A fresh temp directory, removed on drop (remove_dir_all does not follow symlinks).
-struct Sandbox(PathBuf);
-
-impl Sandbox {
-    fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("fleet-bad-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create sandbox");
-        Self(dir)
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for e in fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("dir entry");
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("file type").is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            fs::copy(e.path(), dest).expect("copy");
-        }
-    }
-}
-
-/// The base manifest of generated cases: `[services.hello]` on line 4, ports on line 8.
-const GOOD: &str = r#"[families.base-python]
-base = "python:3.11-slim"
-
-[services.hello]
-family = "base-python"
-source = "app"
-command = ["python3", "app.py"]
-ports = { service = 8080, health = 8081 }
-"#;
 
 /// A sha256 digest for generated lockfiles.
 const HASH: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -250,7 +207,6 @@ fn check_case(name: &str) {
     let case = corpus().join(name);
     assert!(case.is_dir(), "no case directory {}", case.display());
     let sb = Sandbox::new(name);
-    fs::create_dir(sb.0.join("app")).expect("mkdir app");
     if case.join("context").is_dir() {
         copy_tree(&case.join("context"), &sb.0);
     }
@@ -531,7 +487,7 @@ fn fuzz_regressions_replay_without_panicking() {
             let r = std::panic::catch_unwind(|| body(&bytes));
             assert!(r.is_ok(), "fuzz/regressions/{target}/{} panics again", path.display());
             if target == "manifest" {
-                let sb = Sandbox::new("fuzz-regression");
+                let sb = Sandbox::empty("fuzz-regression");
                 fs::write(sb.0.join("fleet.toml"), &bytes).expect("write");
                 let out = run_bin(&sb.0, &["check", "fleet.toml"]);
                 let text = String::from_utf8_lossy(&out.stderr);
@@ -570,10 +526,10 @@ fn bad_platform_strings_are_rejected() {
 /// the LLB source and the names `--build-context` matches must use the long form.
 #[test]
 fn docker_hub_official_images_normalise_to_library() {
-    let sb = Sandbox::new("docker-io-library");
-    fs::create_dir(sb.0.join("app")).expect("mkdir app");
-    fs::write(sb.0.join("fleet.toml"), GOOD.replace("\"python:3.11-slim\"", "\"docker.io/python:3.11-slim\""))
-        .expect("write manifest");
+    let sb = Sandbox::with_manifest(
+        "docker-io-library",
+        GOOD.replace("\"python:3.11-slim\"", "\"docker.io/python:3.11-slim\""),
+    );
     let out = run_bin(&sb.0, &["llb", "fleet.toml", "--target", "hello", "--format", "json"]);
     assert_eq!(out.code, Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let json = String::from_utf8_lossy(&out.stdout);

@@ -2,15 +2,12 @@
 //! runs `matrix` and `bake` on a manifest that exists, has one job per wave the matrix prints,
 //! and every `--target`-like value it names is a real target.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
+use common::repo as root;
 
 fn bin(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_fleet-frontend")).current_dir(root()).args(args).output().expect("run");
+    let out = common::run_in(&root(), args);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf8")
 }

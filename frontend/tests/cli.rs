@@ -1,24 +1,15 @@
 //! Runs the real `fleet-frontend` binary (`check`, `llb`) on manifests in temp dirs: bad inputs must give `file:line:col:` errors and exit 1, never panic.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use llb_graphs::llb::pb;
 use prost::Message;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleet-frontend");
+mod common;
 
-/// A valid manifest; every bad case below is one edit of it (line numbers matter).
-const GOOD: &str = r#"[families.base-python]
-base = "python:3.11-slim"
-
-[services.hello]
-family = "base-python"
-source = "app"
-command = ["python3", "app.py"]
-ports = { service = 8080, health = 8081 }
-"#;
+use common::{run_in, text, Sandbox, GOOD};
 
 /// Appended to [`GOOD`]: a second service, `[services.other]` on line 10, its ports on line 14.
 const OTHER: &str = r#"
@@ -28,49 +19,6 @@ source = "app"
 command = ["python3", "app.py"]
 ports = { service = 9000, health = 9001 }
 "#;
-
-/// A fresh directory `<tmp>/fleet-cli-<test>-<pid>` holding `app/`, removed on drop.
-struct Sandbox(PathBuf);
-
-impl Sandbox {
-    fn new(test: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("fleet-cli-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("app")).expect("create sandbox");
-        Self(dir)
-    }
-
-    /// A sandbox whose `fleet.toml` is `manifest`: how most tests start.
-    fn with_manifest(test: &str, manifest: &[u8]) -> Self {
-        let sb = Self::new(test);
-        sb.write("fleet.toml", manifest);
-        sb
-    }
-
-    fn write(&self, rel: &str, bytes: &[u8]) {
-        fs::write(self.0.join(rel), bytes).expect("write sandbox file");
-    }
-
-    /// Runs the binary in the sandbox, so the manifest is named plainly `fleet.toml`.
-    fn run(&self, args: &[&str]) -> Output {
-        run_in(&self.0, args)
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        // remove_dir_all does not follow symlinks, so links to `/` are safe here.
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(dir).output().expect("run fleet-frontend")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// Exit code 1, and neither a panic nor a Rust backtrace on stderr.
 fn assert_fails_cleanly(what: &str, out: &Output) {
@@ -231,7 +179,7 @@ fn base_manifest_of_the_table_passes_check_and_llb() {
 
 #[test]
 fn llb_unknown_or_missing_target_lists_the_valid_targets() {
-    let sb = Sandbox::with_manifest("unknown_target", &good_plus(OTHER));
+    let sb = Sandbox::with_manifest("unknown_target", good_plus(OTHER));
     let out = sb.run(&["llb", "fleet.toml", "--target", "nope"]);
     assert_fails_cleanly("llb --target nope", &out);
     assert!(out.stdout.is_empty());
@@ -270,7 +218,7 @@ fn context_flag_replaces_the_manifest_dir_as_build_context() {
 
 #[test]
 fn check_json_gives_line_and_column_of_each_problem() {
-    let sb = Sandbox::with_manifest("check_json", &edit("family =", b"famly ="));
+    let sb = Sandbox::with_manifest("check_json", edit("family =", b"famly ="));
     let out = sb.run(&["check", "fleet.toml", "--format", "json"]);
     assert_fails_cleanly("check --format json", &out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --format json prints JSON");
@@ -361,4 +309,12 @@ fn llb_json_of_the_example_ends_in_a_single_input_terminal_op() {
     let last = ops.last().expect("`ops` is not empty");
     let inputs = last["inputs"].as_array().expect("terminal op has `inputs`");
     assert_eq!(inputs.len(), 1, "terminal op: {last}");
+}
+
+#[test]
+fn schema_prints_the_committed_manifest_schema() {
+    let out = run_in(&common::repo(), &["schema"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let committed = fs::read_to_string(common::repo().join("images/fleet.schema.json")).expect("read schema");
+    assert_eq!(text(&out.stdout), committed, "fleet-frontend schema > images/fleet.schema.json");
 }

@@ -3,18 +3,15 @@
 //! every run, `SOURCE_DATE_EPOCH` as its time; bad input gives a located error and exit 1.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use llb_graphs::diag::SourceFile;
 use llb_graphs::lock::{self, Libc, Platform, TargetEnv};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleet-frontend");
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
+use common::{repo, BIN};
 
 fn sbom(args: &[&str], epoch: Option<&str>) -> Output {
     let mut c = Command::new(BIN);

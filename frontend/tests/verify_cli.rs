@@ -9,7 +9,10 @@ use std::process::Command;
 use serde_json::{json, Value};
 use sha2::Digest;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleet-frontend");
+mod common;
+
+use common::{Sandbox, BIN};
+
 const H11: &str = "63cf8bbe7522de3bf65932fda1d9c2772064ffb3dae62d55932da54b31cb6c86";
 const IDNA: &str = "ab7ae7122974553370f0bdb919e1a960b2cd1bc1ef0276416d896db81c14582c";
 
@@ -82,17 +85,8 @@ fn verify(dir: &Path) -> (i32, String) {
     (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
-struct Tmp(std::path::PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tmp(tag: &str) -> Tmp {
-    let p = std::env::temp_dir().join(format!("fleet-verify-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    Tmp(p)
+fn tmp(tag: &str) -> Sandbox {
+    Sandbox::empty(tag)
 }
 
 const U_H11: &str = "http://127.0.0.1:8099/h11-0.16.0-py3-none-any.whl";

@@ -37,8 +37,16 @@ enum Command {
     Sbom(sbom::SbomArgs),
     /// Check an OCI layout per platform: SBOM packages = provenance HTTP materials = `.dist-info` dirs.
     Verify(verify::VerifyArgs),
+    /// Print the manifest's JSON Schema (committed as images/fleet.schema.json), for editors.
+    Schema,
     /// Assemble the frontend's own OCI image (scratch + this static binary) as an OCI layout.
     Image(image::ImageArgs),
+}
+
+/// `schema`: the JSON Schema of the manifest, pretty-printed with a final newline.
+fn schema() -> anyhow::Result<i32> {
+    println!("{}", serde_json::to_string_pretty(&llb_graphs::manifest::schema::schema())?);
+    Ok(0)
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -56,6 +64,7 @@ pub fn main() -> i32 {
         Command::Graph(args) => fleet::graph(&args),
         Command::Sbom(args) => sbom::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Schema => schema(),
     };
     match result {
         Ok(code) => code,

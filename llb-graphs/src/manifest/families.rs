@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::did_you_mean;
 use super::types::{Manifest, SString};
-use super::validate::context_path;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::rules;
 
@@ -58,11 +57,9 @@ pub fn validate_families(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
                 );
             }
         }
-        if let Some(l) = &f.lock {
-            if let Err(why) = context_path(l.get_ref()) {
-                let msg = format!("family `{n}`: lock `{}` {why}", l.get_ref());
-                out.push(Diagnostic::error(file, l.span(), msg).rule(&rules::PATH_OUTSIDE_CONTEXT));
-            }
+        if let (Some(l), Some(Err(why))) = (&f.lock, &m.typed.family(n).lock) {
+            let msg = format!("family `{n}`: lock `{}` {why}", l.get_ref());
+            out.push(Diagnostic::error(file, l.span(), msg).rule(&rules::PATH_OUTSIDE_CONTEXT));
         }
         let keys = (f.extras.as_ref(), f.groups.as_ref(), f.package.as_ref());
         super::validate::check_lock_selection(file, &format!("family `{n}`"), f.lock.as_ref(), keys, &mut out);

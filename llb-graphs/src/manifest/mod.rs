@@ -4,9 +4,11 @@
 pub mod contract;
 mod families;
 mod installer;
+pub mod schema;
 mod service;
 mod suggest;
 mod toml_error;
+pub mod typed;
 pub mod types;
 pub mod validate;
 
@@ -72,8 +74,11 @@ fn too_large_as(what: &str, name: &str, size: u64) -> Diagnostics {
 }
 
 /// Parses a manifest's TOML into its types, without the semantic checks of [`validate`].
+/// The typed values ([`typed::Typed`]) are parsed here, once.
 pub fn parse_toml(file: &SourceFile) -> Result<Manifest, Diagnostics> {
-    toml::from_str(&file.text).map_err(|e| toml_error::diagnose(file, &e))
+    let mut m: Manifest = toml::from_str(&file.text).map_err(|e| toml_error::diagnose(file, &e))?;
+    m.typed = typed::Typed::of(&m);
+    Ok(m)
 }
 
 /// Parses and validates a manifest.

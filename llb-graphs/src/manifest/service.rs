@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 use super::did_you_mean;
+use super::typed::Parsed;
 use super::types::{Manifest, SString, Service};
-use super::validate::{check_env, check_lock_selection, context_path};
+use super::validate::{check_env, check_lock_selection};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::rules::{self, Rule};
-use crate::value::APP_UID;
+use crate::value::{ContextPath, APP_UID};
 
 /// Ports seen so far: port → (service, `service` or `health`).
 pub(super) type PortsSeen = BTreeMap<i64, (String, &'static str)>;
@@ -27,8 +28,9 @@ pub(super) fn validate_service(
     let n = name.get_ref();
     let s = svc.get_ref();
     let err = |v: &SString, rule: &'static Rule, msg: String| Diagnostic::error(file, v.span(), msg).rule(rule);
+    let typed = m.typed.service(n);
     check_family(file, m, n, &s.family, out);
-    if let Err(why) = context_path(s.source.get_ref()) {
+    if let Some(Err(why)) = &typed.source {
         out.push(err(
             &s.source,
             &rules::PATH_OUTSIDE_CONTEXT,
@@ -39,7 +41,7 @@ pub(super) fn validate_service(
         let msg = format!("service `{n}`: command is empty");
         out.push(Diagnostic::error(file, s.command.span(), msg).rule(&rules::EMPTY_COMMAND));
     }
-    check_ports(file, name, s, ports, out);
+    check_ports(file, name, s, &typed.ports, ports, out);
     match &s.health_path {
         Some(p) if p.get_ref().is_empty() => out.push(
             err(p, &rules::MISSING_HEALTH_PATH, format!("service `{n}`: health_path is empty"))
@@ -59,13 +61,11 @@ pub(super) fn validate_service(
             out.push(err(w, &rules::INVALID_WORKDIR, msg));
         }
     }
-    for w in &s.writable {
+    for (w, parsed) in s.writable.iter().zip(&typed.writable) {
         if let Some(why) = super::contract::writable_problem(w.get_ref()) {
             let msg = format!("service `{n}`: writable directory `{}` {why}", w.get_ref());
             out.push(err(w, &rules::INVALID_WRITABLE, msg));
-        } else if let Err(why) =
-            context_path(w.get_ref()).and_then(|p| if p == "." { Err("is the whole workdir") } else { Ok(p) })
-        {
+        } else if let Err(why) = parsed {
             // The same path rules, but these directories live under the workdir.
             let why = why.replace("the build context", "the workdir");
             out.push(err(w, &rules::PATH_OUTSIDE_CONTEXT, format!("writable directory `{}` {why}", w.get_ref())));
@@ -74,8 +74,8 @@ pub(super) fn validate_service(
     check_env(file, &s.env, out);
     super::contract::check_reserved_env(file, &format!("service `{n}`"), &s.env, out);
     super::contract::check_labels(file, n, &s.labels, out);
-    if let Some(l) = &s.lock {
-        check_lock_path(file, n, l, out);
+    if let (Some(l), Some(parsed)) = (&s.lock, &typed.lock) {
+        check_lock_path(file, n, l, parsed, out);
     }
     let keys = (s.extras.as_ref(), s.groups.as_ref(), s.package.as_ref());
     check_lock_selection(file, &format!("service `{n}`"), s.lock.as_ref(), keys, out);
@@ -102,11 +102,11 @@ fn check_family(file: &SourceFile, m: &Manifest, n: &str, family: &SString, out:
     });
 }
 
-fn check_lock_path(file: &SourceFile, n: &str, l: &SString, out: &mut Vec<Diagnostic>) {
+fn check_lock_path(file: &SourceFile, n: &str, l: &SString, parsed: &Parsed<ContextPath>, out: &mut Vec<Diagnostic>) {
     let d = |rule: &'static Rule, msg: String| Diagnostic::error(file, l.span(), msg).rule(rule);
-    match context_path(l.get_ref()) {
+    match parsed {
         Err(why) => out.push(d(&rules::PATH_OUTSIDE_CONTEXT, format!("service `{n}`: lock `{}` {why}", l.get_ref()))),
-        Ok(p) if crate::lock::LockKind::detect(&p).is_none() => out.push(
+        Ok(p) if crate::lock::LockKind::detect(p.as_str()).is_none() => out.push(
             d(&rules::INVALID_LOCK, format!("service `{n}`: lock `{}` is not a known lockfile", l.get_ref()))
                 .with_help("use requirements*.txt (with --hash), pylock.toml / pylock.NAME.toml (PEP 751) or uv.lock"),
         ),
@@ -114,7 +114,14 @@ fn check_lock_path(file: &SourceFile, n: &str, l: &SString, out: &mut Vec<Diagno
     }
 }
 
-fn check_ports(file: &SourceFile, name: &SString, s: &Service, seen: &mut PortsSeen, out: &mut Vec<Diagnostic>) {
+fn check_ports(
+    file: &SourceFile,
+    name: &SString,
+    s: &Service,
+    parsed: &[Option<Parsed<u16>>; 2],
+    seen: &mut PortsSeen,
+    out: &mut Vec<Diagnostic>,
+) {
     let n = name.get_ref();
     let Some(ports) = &s.ports else {
         let d = Diagnostic::error(file, name.span(), format!("service `{n}` has no ports (service and health)"))
@@ -130,7 +137,7 @@ fn check_ports(file: &SourceFile, name: &SString, s: &Service, seen: &mut PortsS
         return;
     }
     let p = ports.get_ref();
-    for (kind, port) in [("service", &p.service), ("health", &p.health)] {
+    for ((kind, port), parsed) in [("service", &p.service), ("health", &p.health)].into_iter().zip(parsed) {
         let Some(port) = port else {
             let rule = if kind == "health" { &rules::MISSING_HEALTH_PORT } else { &rules::INVALID_PORT };
             let d = Diagnostic::error(file, ports.span(), format!("service `{n}`: ports has no `{kind}` port"));
@@ -139,8 +146,8 @@ fn check_ports(file: &SourceFile, name: &SString, s: &Service, seen: &mut PortsS
         };
         let v = *port.get_ref();
         let d = |rule: &'static Rule, msg: String| Diagnostic::error(file, port.span(), msg).rule(rule);
-        if !(1..=65535).contains(&v) {
-            out.push(d(&rules::INVALID_PORT, format!("service `{n}`: {kind} port {v} is out of range (1-65535)")));
+        if let Some(Err(why)) = parsed {
+            out.push(d(&rules::INVALID_PORT, format!("service `{n}`: {kind} port {v} {why}")));
             continue;
         }
         if let Some((other, other_kind)) = seen.get(&v) {

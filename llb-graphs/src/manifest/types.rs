@@ -1,67 +1,11 @@
 //! Serde types of manifest v1, every value wrapped in `Spanned` so errors and source maps can
-//! point at the exact key or value. Unknown keys are rejected (`deny_unknown_fields`).
+//! point at the exact key or value. Unknown keys are rejected (`deny_unknown_fields`); the key
+//! tables of [`super::schema`] mirror these types (a test holds them equal).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
-
-/// Keys of the manifest's tables, for "did you mean" hints and docs.
-pub mod keys {
-    /// Top-level tables.
-    pub const ROOT: &[&str] = &["fleet", "families", "services"];
-    /// `[fleet]`.
-    pub const FLEET: &[&str] = &[
-        "org",
-        "registry",
-        "python",
-        "source",
-        "description",
-        "artifact_mirror",
-        "index_secret",
-        "profiles",
-        "installer",
-        "uv",
-    ];
-    /// `[fleet.uv]`.
-    pub const UV: &[&str] = &["version", "amd64", "arm64"];
-    /// `[families.NAME]`.
-    pub const FAMILY: &[&str] = &[
-        "base",
-        "parent",
-        "description",
-        "env",
-        "cuda",
-        "python",
-        "apt",
-        "user",
-        "lock",
-        "extras",
-        "groups",
-        "package",
-        "glibc",
-    ];
-    /// `[services.NAME]`.
-    pub const SERVICE: &[&str] = &[
-        "family",
-        "source",
-        "command",
-        "ports",
-        "health_path",
-        "env",
-        "writable",
-        "workdir",
-        "description",
-        "labels",
-        "lock",
-        "extras",
-        "groups",
-        "package",
-        "user",
-    ];
-    /// `ports = { ... }`.
-    pub const PORTS: &[&str] = &["service", "health"];
-}
 
 /// A spanned map key or string.
 pub type SString = Spanned<String>;
@@ -79,6 +23,9 @@ pub struct Manifest {
     /// Services by name; each is a build target.
     #[serde(default)]
     pub services: BTreeMap<SString, Spanned<Service>>,
+    /// The values above parsed into their types, once ([`super::parse_toml`] fills it).
+    #[serde(skip)]
+    pub typed: super::typed::Typed,
 }
 
 /// `[fleet]`.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::types::{Manifest, SString};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::rules::{self, Rule};
-use crate::value::{ContextPath, ImageRef, PythonVersion};
+use crate::value::{ContextPath, PythonVersion};
 
 /// What a path in the build context turned out to be (the caller looks; this crate does no I/O).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,49 +28,35 @@ pub fn validate(file: &SourceFile, m: &Manifest) -> Vec<Diagnostic> {
     let err = |s: &SString, rule: &'static Rule, msg: String| Diagnostic::error(file, s.span(), msg).rule(rule);
     for (name, fam) in &m.families {
         check_name(file, name, "family", &mut out);
-        if let Some(b) = &fam.get_ref().base {
-            if let Err(why) = ImageRef::parse(b.get_ref()) {
-                let msg = format!("family `{}`: base `{}` {why}", name.get_ref(), b.get_ref());
-                out.push(err(b, &rules::INVALID_BASE_REFERENCE, msg));
-            }
+        let (f, typed) = (fam.get_ref(), m.typed.family(name.get_ref()));
+        let n = name.get_ref();
+        if let (Some(b), Some(Err(why))) = (&f.base, &typed.base) {
+            out.push(err(b, &rules::INVALID_BASE_REFERENCE, format!("family `{n}`: base `{}` {why}", b.get_ref())));
         }
-        check_env(file, &fam.get_ref().env, &mut out);
-        if let Some(b) = &fam.get_ref().builder {
+        check_env(file, &f.env, &mut out);
+        if let Some(b) = &f.builder {
             let img = &b.get_ref().image;
-            if let Err(why) = ImageRef::parse(img.get_ref()) {
-                let msg = format!("family `{}`: builder image `{}` {why}", name.get_ref(), img.get_ref());
+            if let Some(Err(why)) = &typed.builder_image {
+                let msg = format!("family `{n}`: builder image `{}` {why}", img.get_ref());
                 out.push(err(img, &rules::INVALID_BASE_REFERENCE, msg));
             }
             check_env(file, &b.get_ref().env, &mut out);
         }
-        if let Some(g) = &fam.get_ref().glibc {
-            if parse_glibc(g.get_ref()).is_none() {
-                let msg = format!("family `{}`: glibc `{}` is not `2.N`", name.get_ref(), g.get_ref());
-                out.push(err(g, &rules::INVALID_GLIBC, msg).with_help("e.g. glibc = \"2.36\" for Debian 12 bases"));
-            }
+        if let (Some(g), Some(Err(why))) = (&f.glibc, &typed.glibc) {
+            let msg = format!("family `{n}`: glibc `{}` {why}", g.get_ref());
+            out.push(err(g, &rules::INVALID_GLIBC, msg).with_help("e.g. glibc = \"2.36\" for Debian 12 bases"));
         }
-        super::contract::check_reserved_env(
-            file,
-            &format!("family `{}`", name.get_ref()),
-            &fam.get_ref().env,
-            &mut out,
-        );
-        if let Some(py) = &fam.get_ref().python {
-            if parse_python(py.get_ref()).is_none() {
-                let msg = format!("family `{}`: python `{}` is not `3.N`", name.get_ref(), py.get_ref());
-                out.push(err(py, &rules::INVALID_PYTHON, msg));
-            }
+        super::contract::check_reserved_env(file, &format!("family `{n}`"), &f.env, &mut out);
+        if let (Some(py), Some(Err(why))) = (&f.python, &typed.python) {
+            out.push(err(py, &rules::INVALID_PYTHON, format!("family `{n}`: python `{}` {why}", py.get_ref())));
         }
     }
-    if let Some(py) = m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()) {
-        if parse_python(py.get_ref()).is_none() {
-            out.push(err(py, &rules::INVALID_PYTHON, format!("fleet python `{}` is not `3.N`", py.get_ref())));
-        }
+    let fleet = m.fleet.as_ref().map(|f| f.get_ref());
+    if let (Some(py), Some(Err(why))) = (fleet.and_then(|f| f.python.as_ref()), &m.typed.fleet_python) {
+        out.push(err(py, &rules::INVALID_PYTHON, format!("fleet python `{}` {why}", py.get_ref())));
     }
-    if let Some(p) = m.fleet.as_ref().and_then(|f| f.get_ref().profiles.as_ref()) {
-        if let Err(why) = context_path(p.get_ref()) {
-            out.push(err(p, &rules::PATH_OUTSIDE_CONTEXT, format!("profiles folder `{}` {why}", p.get_ref())));
-        }
+    if let (Some(p), Some(Err(why))) = (fleet.and_then(|f| f.profiles.as_ref()), &m.typed.profiles) {
+        out.push(err(p, &rules::PATH_OUTSIDE_CONTEXT, format!("profiles folder `{}` {why}", p.get_ref())));
     }
     if let Some(u) = m.fleet.as_ref().and_then(|f| f.get_ref().artifact_mirror.as_ref()) {
         if let Some(p) = crate::lock::url_policy::url_problem(u.get_ref(), crate::lock::url_policy::UrlUse::Mirror) {
@@ -109,10 +95,10 @@ pub fn check_paths(file: &SourceFile, m: &Manifest, look: &dyn Fn(&str) -> PathK
     let mut out = vec![];
     for (name, svc) in &m.services {
         let src = &svc.get_ref().source;
-        let Ok(path) = context_path(src.get_ref()) else {
+        let Some(Ok(path)) = &m.typed.service(name.get_ref()).source else {
             continue;
         };
-        let Some(problem) = source_problem(look(&path)) else { continue };
+        let Some(problem) = source_problem(look(path.as_str())) else { continue };
         let msg = format!("service `{}`: source directory `{}` {problem}", name.get_ref(), src.get_ref());
         out.push(Diagnostic::error(file, src.span(), msg).rule(&rules::MISSING_SOURCE));
     }

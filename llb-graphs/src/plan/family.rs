@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{At, FamilyPlan, ImageRef, DEFAULT_PYTHON};
-use crate::manifest::validate::parse_glibc;
+use crate::manifest::typed::Parsed;
 use crate::manifest::Manifest;
-use crate::value::{ContextPath, PythonVersion};
 
 /// What one family adds on top of its parent (or of its base image, for a root).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,10 +41,13 @@ pub struct BuilderPlan {
     pub span: std::ops::Range<usize>,
 }
 
-fn builder_plan(b: &toml::Spanned<crate::manifest::types::Builder>) -> Option<BuilderPlan> {
+fn builder_plan(
+    b: &toml::Spanned<crate::manifest::types::Builder>,
+    image: Option<&Parsed<ImageRef>>,
+) -> Option<BuilderPlan> {
     let v = b.get_ref();
     Some(BuilderPlan {
-        image: At { value: ImageRef::parse(v.image.get_ref()).ok()?, span: v.image.span() },
+        image: At { value: image?.clone().ok()?, span: v.image.span() },
         written: v.image.get_ref().clone(),
         apt: v.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
         env: v.env.iter().map(|(k, x)| (k.get_ref().clone(), x.get_ref().clone())).collect(),
@@ -69,34 +71,36 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
         }
     }
     chain.reverse();
-    let (_, root) = chain.first()?;
+    let (root_name, root) = chain.first()?;
     let base = root.get_ref().base.as_ref()?;
-    let python_of = |p: &toml::Spanned<String>| PythonVersion::parse(p.get_ref());
-    let fleet_python = match m.fleet.as_ref().and_then(|f| f.get_ref().python.as_ref()) {
-        Some(p) => Some(python_of(p)?),
+    // The values `manifest::typed` parsed; one that failed (validation reports it) gives `None`.
+    let base_ref = m.typed.family(root_name.get_ref()).base.clone()?.ok()?;
+    let fleet_python = match m.typed.fleet_python {
+        Some(p) => Some(p.ok()?),
         None => None,
     };
     let mut env = BTreeMap::new();
     let (mut python, mut cuda, mut glibc) = (None, None, None);
     let mut layers = vec![];
     for (key, fam) in &chain {
-        let f = fam.get_ref();
+        let (f, typed) = (fam.get_ref(), m.typed.family(key.get_ref()));
         env.extend(f.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
-        if let Some(p) = &f.python {
-            python = Some(python_of(p)?);
+        if let Some(p) = typed.python {
+            python = Some(p.ok()?);
         }
-        glibc = f.glibc.as_ref().and_then(|g| parse_glibc(g.get_ref())).or(glibc);
+        glibc = typed.glibc.and_then(Result::ok).or(glibc);
         cuda = f.cuda.as_ref().map(|c| At { value: c.get_ref().clone(), span: c.span() }).or(cuda);
         layers.push(FamilyLayer {
             name: key.get_ref().clone(),
             apt: f.apt.iter().map(|a| At { value: a.get_ref().clone(), span: a.span() }).collect(),
             user: f.user.as_ref().map(|u| At { value: u.get_ref().clone(), span: u.span() }),
-            lock: match &f.lock {
-                Some(l) => Some(At { value: ContextPath::parse(l.get_ref()).ok()?.into_string(), span: l.span() }),
-                None => None,
+            lock: match (&f.lock, &typed.lock) {
+                (Some(l), Some(Ok(p))) => Some(At { value: p.as_str().to_string(), span: l.span() }),
+                (None, _) => None,
+                _ => return None,
             },
             builder: match &f.builder {
-                Some(b) => Some(builder_plan(b)?),
+                Some(b) => Some(builder_plan(b, typed.builder_image.as_ref())?),
                 None => None,
             },
             lock_select: super::LockSelect::new(f.extras.as_ref(), f.groups.as_ref(), f.package.as_ref()),
@@ -106,7 +110,7 @@ pub fn resolve_family(m: &Manifest, name: &str) -> Option<FamilyPlan> {
     let (_, leaf) = chain.last()?;
     Some(FamilyPlan {
         name: name.to_string(),
-        base: At { value: ImageRef::parse(base.get_ref()).ok()?, span: base.span() },
+        base: At { value: base_ref, span: base.span() },
         base_written: base.get_ref().clone(),
         env,
         cuda,

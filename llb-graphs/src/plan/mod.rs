@@ -23,6 +23,7 @@ pub use crate::value::{ImageRef, APP_UID};
 pub use installer::{installer, Installer, UvPin, UvWheel};
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use crate::manifest::typed::Parsed;
 use crate::manifest::{types::SString, types::Service, Manifest};
 use crate::value::{ContextPath, PythonVersion};
 
@@ -166,8 +167,7 @@ pub fn check_profile(
 /// `[fleet] profiles`, normalised: the folder of machine profiles in the build context. An
 /// invalid path (which validation reports) gives `None`, the built-in profiles.
 pub fn profiles_dir(m: &Manifest) -> Option<String> {
-    let p = m.fleet.as_ref()?.get_ref().profiles.as_ref()?;
-    ContextPath::parse(p.get_ref()).ok().map(ContextPath::into_string)
+    m.typed.profiles.clone()?.ok().map(ContextPath::into_string)
 }
 
 /// Names of all build targets: the services, then the families, each sorted.
@@ -209,12 +209,18 @@ fn services_span(m: &Manifest) -> Range<usize> {
     m.services.iter().next().map_or(0..0, |(k, _)| k.span())
 }
 
-/// A context path of the manifest, parsed; an invalid one (a manifest that skipped validation)
-/// is an error at its span, never a silent default.
-fn context_path(file: &SourceFile, s: &SString) -> Result<At<String>, Diagnostic> {
-    match ContextPath::parse(s.get_ref()) {
-        Ok(p) => Ok(At { value: p.into_string(), span: s.span() }),
-        Err(why) => Err(Diagnostic::error(file, s.span(), format!("path `{}` {why}", s.get_ref()))
+/// A context path of the manifest as `manifest::typed` parsed it; an invalid one (a manifest
+/// that skipped validation) is an error at its span, never a silent default.
+fn context_path(
+    file: &SourceFile,
+    s: &SString,
+    parsed: Option<&Parsed<ContextPath>>,
+) -> Result<At<String>, Diagnostic> {
+    match parsed {
+        Some(Ok(p)) => Ok(At { value: p.as_str().to_string(), span: s.span() }),
+        Some(Err(why)) => Err(Diagnostic::error(file, s.span(), format!("path `{}` {why}", s.get_ref()))
+            .rule(&crate::rules::PATH_OUTSIDE_CONTEXT)),
+        None => Err(Diagnostic::error(file, s.span(), format!("path `{}` was not parsed", s.get_ref()))
             .rule(&crate::rules::PATH_OUTSIDE_CONTEXT)),
     }
 }
@@ -233,17 +239,25 @@ fn resolve(
         return Err(Diagnostic::error(file, s.family.span(), msg).rule(&crate::rules::UNKNOWN_FAMILY).into());
     };
     let python_of_family = family.python;
-    let source = context_path(file, &s.source)?;
-    let writable = s.writable.iter().map(|w| context_path(file, w)).collect::<Result<Vec<_>, _>>()?;
-    let lock = s.lock.as_ref().map(|l| context_path(file, l)).transpose()?;
+    let typed = m.typed.service(name);
+    let source = context_path(file, &s.source, typed.source.as_ref())?;
+    let writable = (s.writable.iter().enumerate())
+        .map(|(i, w)| context_path(file, w, typed.writable.get(i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let lock = s.lock.as_ref().map(|l| context_path(file, l, typed.lock.as_ref())).transpose()?;
     let mut env = family.env.clone();
     env.extend(s.env.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())));
     let ports = s.ports.as_ref().map(|p| p.get_ref());
-    let port = |p: Option<&toml::Spanned<i64>>| {
-        p.map_or(At { value: 0, span: span.clone() }, |p| At { value: *p.get_ref() as u16, span: p.span() })
+    // The ports `manifest::typed` parsed; a missing or invalid one (validation reports it) is 0.
+    let port = |p: Option<&toml::Spanned<i64>>, parsed: &Option<Parsed<u16>>| match (p, parsed) {
+        (Some(p), Some(Ok(v))) => At { value: *v, span: p.span() },
+        (Some(p), _) => At { value: 0, span: p.span() },
+        (None, _) => At { value: 0, span: span.clone() },
     };
-    let (service_port, health_port) =
-        (port(ports.and_then(|p| p.service.as_ref())), port(ports.and_then(|p| p.health.as_ref())));
+    let (service_port, health_port) = (
+        port(ports.and_then(|p| p.service.as_ref()), &typed.ports[0]),
+        port(ports.and_then(|p| p.health.as_ref()), &typed.ports[1]),
+    );
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
     Ok(ServicePlan {
         name: name.to_string(),

@@ -1,5 +1,9 @@
-//! Helpers for the end-to-end tests: find dockerd and the frontend image, run `docker buildx
-//! build` and `docker run` (loopback and `--network none|host` only), and clean up after.
+//! Helpers shared by the modules of the one e2e test binary (tests/e2e/main.rs): find dockerd and
+//! the frontend image, build with `docker buildx build` (loopback and `--network none|host` only),
+//! then inspect or run what was built, and clean up after.
+
+pub mod mirror;
+pub mod oci;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -49,6 +53,37 @@ pub fn env() -> Option<Env> {
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The CLI binary `cargo test --workspace` built next to the tests.
+pub fn frontend_bin() -> PathBuf {
+    let target_dir = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), PathBuf::from);
+    target_dir.join("debug/fleet-frontend")
+}
+
+/// A copy of `examples/NAME` in a fresh temp dir.
+pub fn example(name: &str, tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    copy_tree(&root().join("examples").join(name), &dir.0);
+    dir
+}
+
+/// A copy of `examples/NAME` whose `fleet.toml` is rewritten by `edit`.
+pub fn example_variant(name: &str, tag: &str, edit: impl FnOnce(String) -> String) -> TempDir {
+    let dir = example(name, tag);
+    let path = dir.0.join("fleet.toml");
+    let text = std::fs::read_to_string(&path).expect("read example manifest");
+    std::fs::write(&path, edit(text)).expect("write manifest");
+    dir
+}
+
+/// `--network` of a build: none, or host for steps that need a package registry.
+#[derive(Clone, Copy)]
+pub enum Net {
+    /// `--network=none`.
+    None,
+    /// `--network=host` (apt, PyPI).
+    Host,
 }
 
 static DAEMON: std::sync::RwLock<()> = std::sync::RwLock::new(());
@@ -117,12 +152,48 @@ pub fn run(cmd: &mut Command) -> Run {
 }
 
 impl Env {
+    /// `BUILDKIT_SYNTAX=<frontend>`: the build arg that selects our frontend.
+    pub fn syntax_arg(&self) -> String {
+        format!("BUILDKIT_SYNTAX={}", self.frontend)
+    }
+
+    /// `docker buildx build --progress=plain --network=NET -f MANIFEST`, for callers that add
+    /// environment, flags and the context themselves.
+    pub fn buildx(&self, net: Net, manifest: &Path) -> Command {
+        let net = match net {
+            Net::None => "--network=none",
+            Net::Host => "--network=host",
+        };
+        let mut c = Command::new(&self.docker);
+        c.args(["buildx", "build", "--progress=plain", net, "-f"]).arg(manifest);
+        c
+    }
+
     /// `docker buildx build --progress=plain --network=none -f MANIFEST [extra] CONTEXT`.
     pub fn build(&self, manifest: &Path, context: &Path, extra: &[&str]) -> Run {
-        let mut c = Command::new(&self.docker);
-        c.args(["buildx", "build", "--progress=plain", "--network=none", "-f"]).arg(manifest);
-        c.args(extra).arg(context);
+        run(self.buildx(Net::None, manifest).args(extra).arg(context))
+    }
+
+    /// [`Env::build_on`] with `--network=none`.
+    pub fn build_target(&self, manifest: &Path, context: &Path, target: &str, extra: &[&str]) -> Run {
+        self.build_on(Net::None, manifest, context, target, extra)
+    }
+
+    /// Builds `--target TARGET` of MANIFEST with our frontend (`BUILDKIT_SYNTAX`), `extra` flags.
+    pub fn build_on(&self, net: Net, manifest: &Path, context: &Path, target: &str, extra: &[&str]) -> Run {
+        let mut c = self.buildx(net, manifest);
+        c.args(["--target", target, "--build-arg", &self.syntax_arg()]).args(extra).arg(context);
         run(&mut c)
+    }
+
+    /// True when `docker image inspect NAME` finds an image.
+    pub fn image_exists(&self, name: &str) -> bool {
+        run(Command::new(&self.docker).args(["image", "inspect", name])).ok
+    }
+
+    /// `python3 -c CODE` in `image` with no network, as the image's user; its output.
+    pub fn python(&self, image: &str, code: &str) -> String {
+        self.docker_ok(&["run", "--rm", "--network", "none", "--entrypoint", "python3", image, "-c", code])
     }
 
     /// `docker ARGS`, asserting success; returns stdout+stderr.
@@ -151,6 +222,30 @@ impl<'a> Container<'a> {
         let _ = run(Command::new(&env.docker).args(["rm", "-f", name]));
         env.docker_ok(&["run", "-d", "--name", name, "--network", "host", image]);
         Self { name: name.to_string(), env }
+    }
+}
+
+impl Container<'_> {
+    /// The body of `GET /health` on `port` once it answers 200 (within 30 s); panics with the
+    /// container's logs when it never does.
+    pub fn health(&self, port: u16) -> String {
+        let ok = wait_for(Duration::from_secs(30), || http_get(port, "/health").ok().filter(|(s, _)| *s == 200));
+        match ok {
+            Some((_, body)) => body,
+            None => panic!("/health never answered 200; logs:\n{}", self.env.docker_ok(&["logs", &self.name])),
+        }
+    }
+
+    /// [`Container::health`], asserting the contract's `{"status": "ok"}` body.
+    pub fn assert_health_ok(&self, port: u16) {
+        let body = self.health(port);
+        let json: serde_json::Value = serde_json::from_str(&body).expect("health body is JSON");
+        assert_eq!(json, serde_json::json!({"status": "ok"}));
+    }
+
+    /// `docker exec NAME ARGS`, asserting success.
+    pub fn exec(&self, args: &[&str]) -> String {
+        self.env.docker_ok(&[&["exec", self.name.as_str()][..], args].concat())
     }
 }
 
@@ -186,4 +281,27 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Ids of the vertices of plain progress whose name contains `needle`, with that name.
+fn vertices<'t>(progress: &'t str, needle: &str) -> std::collections::BTreeMap<&'t str, &'t str> {
+    progress
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(id, rest)| id.starts_with('#') && rest.contains(needle))
+        .collect()
+}
+
+/// True when plain progress shows a vertex whose name contains `step` as CACHED.
+pub fn cached(progress: &str, step: &str) -> bool {
+    vertices(progress, step).keys().any(|id| progress.lines().any(|l| l.trim() == format!("{id} CACHED")))
+}
+
+/// Names of the vertices of plain progress containing `needle` that ran (were not `CACHED`).
+pub fn ran(progress: &str, needle: &str) -> Vec<String> {
+    vertices(progress, needle)
+        .into_iter()
+        .filter(|(id, _)| !progress.lines().any(|l| l.trim() == format!("{id} CACHED")))
+        .map(|(_, n)| n.to_string())
+        .collect()
 }

@@ -1,27 +1,19 @@
-//! End-to-end: the BuildKit frontend contract through real buildx — subrequests, named contexts,
+//! The BuildKit frontend contract through real buildx: subrequests, named contexts,
 //! multi-platform, cache export/import, warnings and reproducible images.
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use fleet_e2e::{copy_tree, env, exclusive, root, run, shared, Env, TempDir};
+use fleet_e2e::oci::Layout;
+use fleet_e2e::{cached, env, example_variant, exclusive, ran, root, run, shared, Env, Net, TempDir};
 
 fn hello() -> (std::path::PathBuf, std::path::PathBuf) {
     (root().join("examples/hello/fleet.toml"), root().join("examples/hello"))
 }
 
-fn syntax(e: &Env) -> String {
-    format!("BUILDKIT_SYNTAX={}", e.frontend)
-}
-
 /// A copy of examples/hello with `fleet.toml` rewritten by `edit`.
 fn variant(tag: &str, edit: impl FnOnce(String) -> String) -> TempDir {
-    let dir = TempDir::new(tag);
-    copy_tree(&root().join("examples/hello"), &dir.0);
-    let text = std::fs::read_to_string(root().join("examples/hello/fleet.toml")).expect("read");
-    std::fs::write(dir.0.join("fleet.toml"), edit(text)).expect("write");
-    dir
+    example_variant("hello", tag, edit)
 }
 
 /// `BUILDX_EXPERIMENTAL=1 docker buildx build --print=WHAT ...` (buildx 0.13 hides --print).
@@ -31,9 +23,9 @@ fn print(e: &Env, what: &str, manifest: &Path, ctx: &Path) -> String {
 
 /// [`print`] with extra build flags (`--build-arg MACHINE=...`).
 fn print_with(e: &Env, what: &str, manifest: &Path, ctx: &Path, extra: &[&str]) -> String {
-    let mut c = Command::new(&e.docker);
-    c.env("BUILDX_EXPERIMENTAL", "1").args(["buildx", "build", "--network=none", &format!("--print={what}"), "-f"]);
-    c.arg(manifest).args(["--target", "hello", "--build-arg", &syntax(e)]).args(extra).arg(ctx);
+    let mut c = e.buildx(Net::None, manifest);
+    c.env("BUILDX_EXPERIMENTAL", "1").arg(format!("--print={what}"));
+    c.args(["--target", "hello", "--build-arg", &e.syntax_arg()]).args(extra).arg(ctx);
     let r = run(&mut c);
     assert!(r.ok, "--print={what} failed:\n{}", r.text);
     r.text
@@ -112,14 +104,13 @@ fn lint_findings_show_as_build_warnings() {
             "[families.spare]\nbase = \"localhost:5000/python:3.11-slim\"\n\n[services.hello]",
         )
     });
-    let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax(&e)]);
+    let r = e.build_target(&dir.0.join("fleet.toml"), &dir.0, "hello", &[]);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("1 warning found") && r.text.contains("UnusedFamily: family `spare`"), "{}", r.text);
 
     // BUILDKIT_DOCKERFILE_CHECK=error=true fails the build on that warning, at its line; skip=... silences it.
-    let args = ["--target", "hello", "--build-arg", &syntax(&e), "--build-arg"];
-    let strict =
-        e.build(&dir.0.join("fleet.toml"), &dir.0, &[&args[..], &["BUILDKIT_DOCKERFILE_CHECK=error=true"]].concat());
+    let m = dir.0.join("fleet.toml");
+    let strict = e.build_target(&m, &dir.0, "hello", &["--build-arg", "BUILDKIT_DOCKERFILE_CHECK=error=true"]);
     assert!(!strict.ok, "error=true should fail the build:\n{}", strict.text);
     assert!(
         strict.text.contains("family `spare` is not used by any service or family [UnusedFamily]"),
@@ -127,11 +118,7 @@ fn lint_findings_show_as_build_warnings() {
         strict.text
     );
     assert!(strict.text.contains(">>> [families.spare]"), "{}", strict.text);
-    let quiet = e.build(
-        &dir.0.join("fleet.toml"),
-        &dir.0,
-        &[&args[..], &["BUILDKIT_DOCKERFILE_CHECK=skip=UnusedFamily"]].concat(),
-    );
+    let quiet = e.build_target(&m, &dir.0, "hello", &["--build-arg", "BUILDKIT_DOCKERFILE_CHECK=skip=UnusedFamily"]);
     assert!(quiet.ok && !quiet.text.contains("UnusedFamily"), "{}", quiet.text);
 }
 
@@ -143,32 +130,22 @@ fn named_contexts_replace_the_family_base() {
     // docker-image: a base without tini proves the override was used (the check step fails).
     let busybox = std::env::var("FLEET_BUSYBOX_IMAGE").unwrap_or_else(|_| "localhost:5000/busybox:fleet-test".into());
     let ctx_arg = format!("localhost:5000/python:3.11-slim=docker-image://{busybox}");
-    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-context", &ctx_arg]);
+    let r = e.build_target(&m, &ctx, "hello", &["--build-context", &ctx_arg]);
     assert!(!r.ok && r.text.contains("busybox") && r.text.contains("has no executable /usr/bin/tini"), "{}", r.text);
     // oci-layout: the hello image itself, exported as a layout, becomes the base.
     let layout = TempDir::new("layout");
     let dest = format!("type=oci,tar=false,dest={}", layout.0.join("l").display());
-    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "-o", &dest]);
+    let r = e.build_target(&m, &ctx, "hello", &["-o", &dest]);
     assert!(r.ok, "{}", r.text);
     let ctx_arg = format!("base-python=oci-layout://{}", layout.0.join("l").display());
-    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-context", &ctx_arg]);
+    let r = e.build_target(&m, &ctx, "hello", &["--build-context", &ctx_arg]);
     assert!(r.ok, "{}", r.text);
     assert!(r.text.contains("from OCI layout"), "{}", r.text);
 }
 
 /// The manifest digests of an OCI tarball's index (one per platform, attestations left out).
 fn oci_platforms(tar: &Path) -> Vec<(String, String)> {
-    let dir = TempDir::new("untar");
-    let ok = Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(&dir.0).status().is_ok_and(|s| s.success());
-    assert!(ok, "untar {}", tar.display());
-    let read =
-        |p: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json") };
-    let mut idx = read(&dir.0.join("index.json"));
-    // The exporter may wrap the platform index in a top-level index.
-    if idx["manifests"][0]["mediaType"].as_str().is_some_and(|m| m.contains("index")) {
-        let d = idx["manifests"][0]["digest"].as_str().expect("digest").replace("sha256:", "");
-        idx = read(&dir.0.join("blobs/sha256").join(d));
-    }
+    let idx = Layout::unpack(tar).platform_index();
     let mut out: Vec<(String, String)> = idx["manifests"]
         .as_array()
         .expect("manifests")
@@ -193,10 +170,11 @@ fn two_platforms_give_an_oci_index_with_both_manifests() {
     let dir = variant("multi", |t| t.replace("localhost:5000/python:3.11-slim", &multi));
     let out = TempDir::new("multi-out");
     let dest = format!("type=oci,dest={}", out.0.join("x.tar").display());
-    let r = e.build(
+    let r = e.build_target(
         &dir.0.join("fleet.toml"),
         &dir.0,
-        &["--target", "hello", "--build-arg", &syntax(&e), "--platform", "linux/amd64,linux/arm64", "-o", &dest],
+        "hello",
+        &["--platform", "linux/amd64,linux/arm64", "-o", &dest],
     );
     assert!(r.ok, "{}", r.text);
     let platforms: Vec<String> = oci_platforms(&out.0.join("x.tar")).into_iter().map(|(p, _)| p).collect();
@@ -211,14 +189,14 @@ fn cache_exported_to_the_registry_makes_every_step_cached_after_a_prune() {
     let cache = format!("localhost:5000/fleet-e2e-cache:{}", std::process::id());
     let to = format!("type=registry,ref={cache},mode=max");
     let from = format!("type=registry,ref={cache}");
-    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--cache-to", &to]);
+    let r = e.build_target(&m, &ctx, "hello", &["--cache-to", &to]);
     assert!(r.ok, "{}", r.text);
     e.docker_ok(&["builder", "prune", "-af"]);
-    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--cache-from", &from]);
+    let r = e.build_target(&m, &ctx, "hello", &["--cache-from", &from]);
     assert!(r.ok, "{}", r.text);
     for step in ["[hello] check tini in family base-python", "[hello] copy app/ to /app"] {
-        let id = r.text.lines().find(|l| l.contains(step)).and_then(|l| l.split_whitespace().next()).expect(step);
-        assert!(r.text.lines().any(|l| l.trim() == format!("{id} CACHED")), "{step} not CACHED:\n{}", r.text);
+        let again = ran(&r.text, step);
+        assert!(cached(&r.text, step) && again.is_empty(), "{step} not CACHED ({again:?}):\n{}", r.text);
     }
 }
 
@@ -232,20 +210,11 @@ fn source_date_epoch_gives_the_same_image_digest_from_two_clean_builds() {
     for i in 0..2 {
         e.docker_ok(&["builder", "prune", "-af"]);
         let dest = format!("type=oci,dest={},rewrite-timestamp=true", out.0.join(format!("{i}.tar")).display());
-        let r = e.build(
+        let r = e.build_target(
             &m,
             &ctx,
-            &[
-                "--target",
-                "hello",
-                "--build-arg",
-                &syntax(&e),
-                "--build-arg",
-                "SOURCE_DATE_EPOCH=1700000000",
-                "--provenance=false",
-                "-o",
-                &dest,
-            ],
+            "hello",
+            &["--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--provenance=false", "-o", &dest],
         );
         assert!(r.ok, "{}", r.text);
         digests.push(oci_platforms(&out.0.join(format!("{i}.tar"))));
@@ -261,11 +230,7 @@ fn a_cuda_family_asked_for_arm64_fails_at_its_manifest_line() {
     let dir = variant("cuda", |t| {
         t.replace("description = \"Debian bookworm", "cuda = \"12.1\"\ndescription = \"Debian bookworm")
     });
-    let r = e.build(
-        &dir.0.join("fleet.toml"),
-        &dir.0,
-        &["--target", "hello", "--build-arg", &syntax(&e), "--platform", "linux/amd64,linux/arm64"],
-    );
+    let r = e.build_target(&dir.0.join("fleet.toml"), &dir.0, "hello", &["--platform", "linux/amd64,linux/arm64"]);
     assert!(!r.ok, "{}", r.text);
     assert!(r.text.contains(">>> cuda = \"12.1\""), "{}", r.text);
     assert!(r.text.contains("builds for linux/amd64 only, not linux/arm64"), "{}", r.text);
@@ -277,11 +242,7 @@ fn machine_profiles_set_env_and_machine_profile_json() {
     let _d = shared();
     let (m, ctx) = hello();
     let image = format!("fleet-e2e/pc2:{}", std::process::id());
-    let r = e.build(
-        &m,
-        &ctx,
-        &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "MACHINE=pc2", "--load", "-t", &image],
-    );
+    let r = e.build_target(&m, &ctx, "hello", &["--build-arg", "MACHINE=pc2", "--load", "-t", &image]);
     assert!(r.ok, "{}", r.text);
     let env_list = e.inspect(&image, "{{json .Config.Env}}");
     for kv in ["TORCH_CUDA_ARCH_LIST=8.6", "OMP_NUM_THREADS=4", "UVICORN_WORKERS=8", "FLEET_MACHINE=pc2"] {
@@ -293,7 +254,7 @@ fn machine_profiles_set_env_and_machine_profile_json() {
     assert_eq!(v["name"], "pc2");
     assert_eq!(v["env"]["TORCH_CUDA_ARCH_LIST"], "8.6");
     let _ = e.docker_ok(&["rmi", "-f", &image]);
-    let r = e.build(&m, &ctx, &["--target", "hello", "--build-arg", &syntax(&e), "--build-arg", "MACHINE=pc9"]);
+    let r = e.build_target(&m, &ctx, "hello", &["--build-arg", "MACHINE=pc9"]);
     assert!(!r.ok && r.text.contains("unknown machine profile `pc9`") && r.text.contains("mainpc, pc2"), "{}", r.text);
 }
 
@@ -312,11 +273,11 @@ fn a_manifest_of_several_mib_builds_and_its_errors_still_draw_the_box() {
         ));
     }
     std::fs::write(dir.0.join("big.toml"), &text).expect("write");
-    let r = e.build(&dir.0.join("big.toml"), &dir.0, &["--target", "s5", "--build-arg", &syntax(&e)]);
+    let r = e.build_target(&dir.0.join("big.toml"), &dir.0, "s5", &[]);
     assert!(r.ok, "{}", r.text.lines().rev().take(20).collect::<Vec<_>>().join("\n"));
     text.push_str("[services.zbad]\nfamily = \"base-python\"\nsource = \"app\"\ncommand = [\"x\"]\nports = { service = 9, health = 9 }\n");
     std::fs::write(dir.0.join("big.toml"), &text).expect("write");
-    let r = e.build(&dir.0.join("big.toml"), &dir.0, &["--target", "s5", "--build-arg", &syntax(&e)]);
+    let r = e.build_target(&dir.0.join("big.toml"), &dir.0, "s5", &[]);
     assert!(!r.ok);
     assert!(
         r.text.contains(">>> ports = { service = 9, health = 9 }")

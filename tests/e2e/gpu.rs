@@ -1,50 +1,40 @@
-//! End-to-end, opt-in (`FLEET_GPU_STANDIN` set, by hack/test-gpu-families.sh): the GPU half of
+//! Opt-in (`FLEET_GPU_E2E=1`, set by hack/test-gpu-families.sh with `FLEET_GPU_STANDIN`): the GPU half of
 //! images/fleet.toml built through real BuildKit without a GPU. The CUDA runtime base is replaced
 //! by a local stand-in (hack/gpu-standin.sh: Debian + CPython 3.10, no CUDA libraries: the
 //! families bring theirs as wheels), and each image is probed on the CPU: what imports, which
 //! versions and providers, and the GPU service's `/health`. ~4.3 GB of wheels come from PyPI as
 //! LLB HTTP sources on the first run; BuildKit's cache keeps them.
 
-use std::process::Command;
-use std::time::Duration;
+use fleet_e2e::{env, exclusive, root, Container, Net};
 
-use fleet_e2e::{env, exclusive, http_get, root, run, wait_for, Container};
-
-/// The stand-in for `nvidia/cuda:12.1.1-runtime-ubuntu22.04`, or `None` (skipped, said why).
+/// The stand-in for `nvidia/cuda:12.1.1-runtime-ubuntu22.04`, or `None` (skipped, said why):
+/// these builds fetch ~4.3 GB and run only when asked for with `FLEET_GPU_E2E=1`; then a
+/// missing stand-in is a failure, as a missing dockerd is under `E2E=1`.
 fn standin() -> Option<String> {
-    let s = std::env::var("FLEET_GPU_STANDIN").unwrap_or_default();
-    if s.is_empty() {
-        eprintln!("SKIPPED gpu e2e: FLEET_GPU_STANDIN is not set; run hack/test-gpu-families.sh");
+    if std::env::var("FLEET_GPU_E2E").map_or(true, |v| v != "1") {
+        eprintln!("SKIPPED gpu e2e: FLEET_GPU_E2E is not 1; run hack/test-gpu-families.sh");
         return None;
     }
+    let s = std::env::var("FLEET_GPU_STANDIN").unwrap_or_default();
+    assert!(!s.is_empty(), "FLEET_GPU_E2E=1 but FLEET_GPU_STANDIN is not set (hack/test-gpu-families.sh sets it)");
     Some(s)
 }
 
 /// Builds `target` of images/fleet.toml on the stand-in and loads it as `image`.
 fn build(e: &fleet_e2e::Env, standin: &str, target: &str, image: &str) {
-    let mut c = Command::new(&e.docker);
-    c.args(["buildx", "build", "--progress=plain", "--network=host", "-f"]).arg(root().join("images/fleet.toml"));
-    c.args(["--target", target, "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend)]);
-    c.args(["--build-arg", "MACHINE=mainpc", "--build-context"]);
-    c.arg(format!("nvidia/cuda:12.1.1-runtime-ubuntu22.04=docker-image://{standin}"));
-    c.args(["--load", "-t", image]).arg(root().join("images"));
-    let r = run(&mut c);
+    let context = format!("nvidia/cuda:12.1.1-runtime-ubuntu22.04=docker-image://{standin}");
+    let extra = ["--build-arg", "MACHINE=mainpc", "--build-context", &context, "--load", "-t", image];
+    let r = e.build_on(Net::Host, &root().join("images/fleet.toml"), &root().join("images"), target, &extra);
     assert!(r.ok, "{target}:\n{}", r.text);
-}
-
-/// `python3 -c CODE` in `image` with no network, as the image's user; its stdout.
-fn python(e: &fleet_e2e::Env, image: &str, code: &str) -> String {
-    e.docker_ok(&["run", "--rm", "--network", "none", "--entrypoint", "python3", image, "-c", code])
 }
 
 #[test]
 fn torch_family_imports_torch_2_2_2_cu121_with_vision_and_audio() {
-    let (Some(e), Some(s)) = (env(), standin()) else { return };
+    let (Some(s), Some(e)) = (standin(), env()) else { return };
     let _d = exclusive();
     let image = "fleet-e2e/gpu-torch:test";
     build(&e, &s, "family-torch-cu121", image);
-    let out = python(
-        &e,
+    let out = e.python(
         image,
         "import torch, torchvision, torchaudio; \
          print(torch.__version__, torch.version.cuda, torchvision.__version__, torchaudio.__version__, \
@@ -56,12 +46,11 @@ fn torch_family_imports_torch_2_2_2_cu121_with_vision_and_audio() {
 
 #[test]
 fn vision_family_has_opencv_and_the_cuda_provider_without_torch() {
-    let (Some(e), Some(s)) = (env(), standin()) else { return };
+    let (Some(s), Some(e)) = (standin(), env()) else { return };
     let _d = exclusive();
     let image = "fleet-e2e/gpu-vision:test";
     build(&e, &s, "AffectiveProcessingCenter", image);
-    let out = python(
-        &e,
+    let out = e.python(
         image,
         "import importlib.util as u, cv2, onnxruntime as ort; \
          print(cv2.__version__, ort.__version__, ','.join(ort.get_available_providers()), u.find_spec('torch') is None)",
@@ -87,8 +76,6 @@ fn vision_family_has_opencv_and_the_cuda_provider_without_torch() {
     assert!(ld.lines().any(|l| l.starts_with("libcudnn.so.9")), "{ld}");
     // The service on it answers /health as the contract says.
     let c = Container::start(&e, &format!("fleet-e2e-gpu-vision-{}", std::process::id()), image);
-    let health = wait_for(Duration::from_secs(30), || http_get(6560, "/health").ok().filter(|(s, _)| *s == 200));
-    let (_, body) = health.unwrap_or_else(|| panic!("no /health; logs:\n{}", e.docker_ok(&["logs", &c.name])));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).expect("json"), serde_json::json!({"status": "ok"}));
-    assert_eq!(e.docker_ok(&["exec", &c.name, "id", "-u"]).trim(), "10001");
+    c.assert_health_ok(6560);
+    assert_eq!(c.exec(&["id", "-u"]).trim(), "10001");
 }

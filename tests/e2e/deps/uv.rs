@@ -1,8 +1,10 @@
-//! uv as the installer and the install groups, through real BuildKit (a module of the `deps`
-//! test binary, for its loopback wheel server): uv and pip install the same tree, one
-//! package added to the lock re-runs one group, a big wheel is a group of its own.
+//! uv as the installer and the install groups, through real BuildKit (a module of `deps`, for its
+//! lock edits and example copies): uv and pip install the same tree, one package added to the
+//! lock re-runs one group, a big wheel is a group of its own.
 
 use std::collections::BTreeMap;
+
+use fleet_e2e::ran;
 
 use super::*;
 
@@ -23,7 +25,7 @@ json.dump(out, sys.stdout, sort_keys=True)
 "#;
 
 fn tree(e: &Env, image: &str) -> BTreeMap<String, (String, String)> {
-    let v: BTreeMap<String, (String, String)> = serde_json::from_str(&python_in(e, image, TREE)).expect("tree json");
+    let v: BTreeMap<String, (String, String)> = serde_json::from_str(&e.python(image, TREE)).expect("tree json");
     assert!(v.len() > 100, "a tree of {} files", v.len());
     v
 }
@@ -58,7 +60,7 @@ fn uv_and_pip_install_the_same_files() {
     let _d = shared();
     let (uv_dir, pip_dir) = (web_copy("uv-tree"), web_copy("pip-tree"));
     set_installer(&pip_dir.0, "pip");
-    let mirror = Mirror::start(&wheel_cache(&uv_dir.0.join("uv.lock")));
+    let mirror = Mirror::of_lock(&uv_dir.0.join("uv.lock"));
     let id = std::process::id();
     let (uv_img, pip_img) = (format!("fleet-e2e/uv-tree:{id}"), format!("fleet-e2e/pip-tree:{id}"));
     let r = build(&e, &uv_dir.0, &["--build-arg", &mirror.url(), "--load", "-t", &uv_img]);
@@ -85,19 +87,6 @@ fn uv_and_pip_install_the_same_files() {
             assert_eq!(ucontent, pcontent, "content of {path}");
         }
     }
-}
-
-/// Vertex names of plain progress containing `needle` that ran (were not `CACHED`).
-fn ran(text: &str, needle: &str) -> Vec<String> {
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for l in text.lines() {
-        if let Some((id, rest)) = l.split_once(' ') {
-            if rest.contains(needle) && id.starts_with('#') {
-                names.insert(id.to_string(), rest.to_string());
-            }
-        }
-    }
-    names.into_iter().filter(|(id, _)| !text.lines().any(|l| l == format!("{id} CACHED"))).map(|(_, n)| n).collect()
 }
 
 /// `lock` with every recorded size of package `name` set to `size`.

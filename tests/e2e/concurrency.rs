@@ -1,6 +1,5 @@
-//! End-to-end, through real `docker buildx build`: many builds at once, a client killed mid-build,
-//! and a sample of the bad-input corpus (tests/bad-inputs/). Gated like the other e2e tests:
-//! skipped without dockerd and `FLEET_FRONTEND_REF`, a failure under `E2E=1`.
+//! Through real `docker buildx build`: many builds at once, a client killed mid-build, and a
+//! sample of the bad-input corpus (tests/bad-inputs/).
 //!
 //! Bounded: 8 concurrent builds and 8 sequential ones (each killed after 300 s), one killed client,
 //! a handful of bad manifests. Every build uses `--network=none`; nothing leaves 127.0.0.1.
@@ -12,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fleet_e2e::oci::Layout;
 use fleet_e2e::{env, exclusive, root, run, shared, Env, TempDir};
 
 /// Longest any single build may take before it is killed and the test fails.
@@ -21,10 +21,6 @@ const SERVICES: usize = 8;
 /// Where the frontend binary lives in its image (images/frontend.toml `binary-path`); a gateway
 /// container's process has exactly this argv.
 const FRONTEND_ARGV0: &str = "/fleet-frontend";
-
-fn syntax(e: &Env) -> String {
-    format!("BUILDKIT_SYNTAX={}", e.frontend)
-}
 
 /// A build started in its own process group (`docker` runs the buildx plugin as a child, so
 /// killing the group is what kills "the client"), output going to a file.
@@ -137,7 +133,7 @@ fn oci_build_args(e: &Env, manifest: &Path, ctx: &Path, target: &str, dest: &Pat
         "--target",
         target,
         "--build-arg",
-        &syntax(e),
+        &e.syntax_arg(),
         "--build-arg",
         "SOURCE_DATE_EPOCH=0",
         "--provenance=false",
@@ -161,24 +157,11 @@ struct Identity {
 }
 
 fn identity(tar: &Path) -> Identity {
-    let dir = TempDir::new("untar");
-    let ok = Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(&dir.0).status().is_ok_and(|s| s.success());
-    assert!(ok, "untar {}", tar.display());
-    let read = |digest: &str| -> serde_json::Value {
-        let p = dir.0.join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
-        serde_json::from_slice(&fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).expect("json")
-    };
-    let index: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.0.join("index.json")).expect("index.json")).expect("json");
-    let mut desc = index["manifests"][0].clone();
-    // The exporter may wrap the image in a nested index.
-    while desc["mediaType"].as_str().is_some_and(|m| m.contains("index")) {
-        desc = read(desc["digest"].as_str().expect("digest"))["manifests"][0].clone();
-    }
-    let manifest_digest = desc["digest"].as_str().expect("manifest digest").to_string();
-    let manifest = read(&manifest_digest);
+    let layout = Layout::unpack(tar);
+    let manifest_digest = layout.first_manifest()["digest"].as_str().expect("manifest digest").to_string();
+    let manifest = layout.blob(&manifest_digest);
     let config_digest = manifest["config"]["digest"].as_str().expect("config digest").to_string();
-    let config = read(&config_digest);
+    let config = layout.blob(&config_digest);
     let diff_ids = config["rootfs"]["diff_ids"].as_array().expect("diff_ids").iter().map(|d| d.to_string()).collect();
     Identity { manifest: manifest_digest, config: config_digest, diff_ids, runtime: config["config"].to_string() }
 }
@@ -264,7 +247,7 @@ fn a_client_killed_mid_build_leaves_the_daemon_healthy_and_no_frontend_behind() 
     let args: Vec<String> = ["--network=none", "--no-cache", "-f", &manifest.display().to_string(), "--target", "big"]
         .iter()
         .map(|s| s.to_string())
-        .chain(["--build-arg".into(), syntax(&e), dir.0.display().to_string()])
+        .chain(["--build-arg".into(), e.syntax_arg(), dir.0.display().to_string()])
         .collect();
 
     let before = frontend_pids();
@@ -362,13 +345,9 @@ fn fails_at_its_line_through_buildx(e: &Env, name: &str) {
     let message = message.split(" (").next().unwrap_or(message);
     let image = format!("fleet-e2e/bad-input-{name}:{}", std::process::id());
 
-    let r = e.build(
-        &dir.0.join("fleet.toml"),
-        &dir.0,
-        &["--target", "hello", "--build-arg", &syntax(e), "--load", "-t", &image],
-    );
-    let inspect = run(Command::new(&e.docker).args(["image", "inspect", &image]));
-    if inspect.ok {
+    let r = e.build_target(&dir.0.join("fleet.toml"), &dir.0, "hello", &["--load", "-t", &image]);
+    let left_an_image = e.image_exists(&image);
+    if left_an_image {
         let _ = run(Command::new(&e.docker).args(["rmi", "-f", &image]));
     }
     assert!(!r.ok, "{name}: the build should fail:\n{}", r.text);
@@ -376,7 +355,7 @@ fn fails_at_its_line_through_buildx(e: &Env, name: &str) {
     assert!(r.text.contains(&format!("fleet.toml:{line}")), "{name}: no `fleet.toml:{line}` in:\n{}", r.text);
     assert!(r.text.contains(&format!(">>> {source_line}")), "{name}: no box line `>>> {source_line}` in:\n{}", r.text);
     assert!(r.text.contains(message), "{name}: message `{message}` missing:\n{}", r.text);
-    assert!(!inspect.ok, "{name}: a failed build left image {image}");
+    assert!(!left_an_image, "{name}: a failed build left image {image}");
 }
 
 #[test]

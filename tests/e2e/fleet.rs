@@ -1,34 +1,19 @@
-//! End-to-end: the CPU chain of images/fleet.toml (base-python → base-utils → base-cpu-pydeps →
+//! The CPU chain of images/fleet.toml (base-python → base-utils → base-cpu-pydeps →
 //! family-web → a core service) through real BuildKit, with the upstream base replaced by the
 //! local stand-in through a named context and apt allowed out to the Debian archive
 //! (`--network=host`); then the same CPU part in one `docker buildx bake`.
 
 use std::process::Command;
-use std::time::Duration;
 
-use fleet_e2e::{env, exclusive, http_get, root, run, wait_for, Container};
+use fleet_e2e::{env, example, exclusive, frontend_bin, root, run, Container, Net};
 
-const STAND_IN: &str = "python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim";
+/// The upstream base of images/fleet.toml replaced by the loopback registry's python image.
+pub const STAND_IN: &str = "python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim";
 
-/// The CLI binary `cargo test --workspace` built next to this test.
-fn frontend_bin() -> std::path::PathBuf {
-    let target_dir = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), std::path::PathBuf::from);
-    target_dir.join("debug/fleet-frontend")
-}
-
-fn fleet_build(e: &fleet_e2e::Env, target: &str, extra: &[&str]) -> fleet_e2e::Run {
-    let mut c = Command::new(&e.docker);
-    c.args(["buildx", "build", "--progress=plain", "--network=host", "-f"]).arg(root().join("images/fleet.toml"));
-    c.args([
-        "--target",
-        target,
-        "--build-arg",
-        &format!("BUILDKIT_SYNTAX={}", e.frontend),
-        "--build-context",
-        STAND_IN,
-    ]);
-    c.args(extra).arg(root().join("images"));
-    run(&mut c)
+/// Builds `target` of images/fleet.toml on [`STAND_IN`].
+fn fleet_build(e: &fleet_e2e::Env, net: Net, target: &str, extra: &[&str]) -> fleet_e2e::Run {
+    let (manifest, ctx) = (root().join("images/fleet.toml"), root().join("images"));
+    e.build_on(net, &manifest, &ctx, target, &[&["--build-context", STAND_IN][..], extra].concat())
 }
 
 #[test]
@@ -37,7 +22,12 @@ fn a_core_service_on_the_cpu_family_chain_runs_with_its_machine_profile() {
     // Long and network-bound: alone, so it cannot starve the other builds.
     let _d = exclusive();
     let image = format!("fleet-e2e/observability:{}", std::process::id());
-    let r = fleet_build(&e, "UnifiedObservabilityCenter", &["--build-arg", "MACHINE=pc2", "--load", "-t", &image]);
+    let r = fleet_build(
+        &e,
+        Net::Host,
+        "UnifiedObservabilityCenter",
+        &["--build-arg", "MACHINE=pc2", "--load", "-t", &image],
+    );
     assert!(r.ok, "{}", r.text);
     for step in [
         "[family base-python] create user appuser",
@@ -47,30 +37,17 @@ fn a_core_service_on_the_cpu_family_chain_runs_with_its_machine_profile() {
         assert!(r.text.contains(step), "{step} missing:\n{}", r.text);
     }
     let c = Container::start(&e, &format!("fleet-e2e-observability-{}", std::process::id()), &image);
-    let health = wait_for(Duration::from_secs(30), || http_get(9110, "/health").ok().filter(|(s, _)| *s == 200));
-    let (_, body) = health.unwrap_or_else(|| panic!("no /health; logs:\n{}", e.docker_ok(&["logs", &c.name])));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).expect("json"), serde_json::json!({"status": "ok"}));
-    assert_eq!(e.docker_ok(&["exec", &c.name, "id", "-u"]).trim(), "10001");
-    assert!(e.docker_ok(&["exec", &c.name, "cat", "/proc/1/cmdline"]).starts_with("/usr/bin/tini\0--"));
-    let profile = e.docker_ok(&["exec", &c.name, "cat", "/etc/machine-profile.json"]);
+    c.assert_health_ok(9110);
+    assert_eq!(c.exec(&["id", "-u"]).trim(), "10001");
+    assert!(c.exec(&["cat", "/proc/1/cmdline"]).starts_with("/usr/bin/tini\0--"));
+    let profile = c.exec(&["cat", "/etc/machine-profile.json"]);
     assert!(profile.contains("\"name\": \"pc2\""), "{profile}");
     let env_list = e.inspect(&c.name, "{{json .Config.Env}}");
     assert!(env_list.contains("OMP_NUM_THREADS=4") && env_list.contains("TORCH_CUDA_ARCH_LIST=8.6"), "{env_list}");
     // Packages of both family locks import, from their own sites.
-    let out = e.docker_ok(&[
-        "exec",
-        &c.name,
-        "python3",
-        "-c",
-        "import fastapi, numpy, starlette, websockets; print(numpy.__file__)",
-    ]);
+    let out = c.exec(&["python3", "-c", "import fastapi, numpy, starlette, websockets; print(numpy.__file__)"]);
     assert!(out.contains("/opt/fleet/families/base-cpu-pydeps/site/numpy/"), "{out}");
-    assert!(
-        e.docker_ok(&["exec", &c.name, "sh", "-c", "for b in gosu dumb-init curl; do command -v $b; done"])
-            .lines()
-            .count()
-            == 3
-    );
+    assert!(c.exec(&["sh", "-c", "for b in gosu dumb-init curl; do command -v $b; done"]).lines().count() == 3);
     drop(c);
     let _ = e.docker_ok(&["rmi", "-f", &image]);
 }
@@ -82,8 +59,7 @@ fn bake_builds_services_on_the_family_targets_of_the_same_bake() {
     let Some(e) = env() else { return };
     let _d = exclusive();
     let bin = frontend_bin();
-    let dir = fleet_e2e::TempDir::new("bake");
-    fleet_e2e::copy_tree(&root().join("examples/web"), &dir.0);
+    let dir = example("web", "bake");
     let bake = run(Command::new(&bin).arg("bake").arg(dir.0.join("fleet.toml")).args(["--frontend", &e.frontend]));
     assert!(bake.ok, "{}", bake.text);
     let spec: serde_json::Value = serde_json::from_str(&bake.text).expect("bake JSON");
@@ -159,12 +135,7 @@ fn bake_builds_the_cpu_part_of_the_fleet_in_one_invocation() {
 fn apt_packages_missing_from_the_base_without_network_fail_at_the_apt_line() {
     let Some(e) = env() else { return };
     let _d = exclusive();
-    let mut c = Command::new(&e.docker);
-    c.args(["buildx", "build", "--progress=plain", "--network=none", "-f"]).arg(root().join("images/fleet.toml"));
-    c.args(["--target", "base-utils", "--no-cache", "--build-arg", &format!("BUILDKIT_SYNTAX={}", e.frontend)]);
-    c.args(["--build-context", "python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim"])
-        .arg(root().join("images"));
-    let r = run(&mut c);
+    let r = fleet_build(&e, Net::None, "base-utils", &["--no-cache"]);
     assert!(!r.ok, "{}", r.text);
     assert!(
         r.text.contains("family base-utils could not install") && r.text.contains("without --network=host"),

@@ -1,11 +1,9 @@
-//! End-to-end: the example built through real `docker buildx build` with our frontend image,
-//! run, and checked against the runtime contract; broken manifests fail at the right line.
-//! Skips (with a message) without dockerd; under `E2E=1` a missing dockerd is a failure.
+//! examples/hello built through real `docker buildx build` with our frontend image, run, and
+//! checked against the runtime contract; broken manifests fail at the right line.
 
-use std::path::Path;
 use std::time::Duration;
 
-use fleet_e2e::{copy_tree, env, http_get, root, wait_for, Container, Env, TempDir};
+use fleet_e2e::{cached, env, example_variant, root, run, shared, wait_for, Container, TempDir};
 
 fn hello_manifest() -> std::path::PathBuf {
     root().join("examples/hello/fleet.toml")
@@ -13,28 +11,16 @@ fn hello_manifest() -> std::path::PathBuf {
 
 /// A copy of examples/hello with `fleet.toml` rewritten by `edit`.
 fn hello_variant(tag: &str, edit: impl FnOnce(String) -> String) -> TempDir {
-    let dir = TempDir::new(tag);
-    copy_tree(&root().join("examples/hello"), &dir.0);
-    let text = std::fs::read_to_string(hello_manifest()).expect("read example");
-    std::fs::write(dir.0.join("fleet.toml"), edit(text)).expect("write manifest");
-    dir
-}
-
-fn syntax_arg(e: &Env) -> String {
-    format!("BUILDKIT_SYNTAX={}", e.frontend)
+    example_variant("hello", tag, edit)
 }
 
 #[test]
 fn hello_builds_runs_and_keeps_the_runtime_contract() {
     let Some(e) = env() else { return };
-    let _daemon = fleet_e2e::shared();
+    let _daemon = shared();
     let image = format!("fleet-e2e/hello:{}", std::process::id());
     let ctx = root().join("examples/hello");
-    let r = e.build(
-        &hello_manifest(),
-        &ctx,
-        &["--target", "hello", "--build-arg", &syntax_arg(&e), "--load", "-t", &image],
-    );
+    let r = e.build_target(&hello_manifest(), &ctx, "hello", &["--load", "-t", &image]);
     assert!(r.ok, "build failed:\n{}", r.text);
     assert!(r.text.contains("[hello] check tini in family base-python"), "progress names:\n{}", r.text);
     // Caps decide the runtime stage: the containerd store lists `mergeop`, the classic one does
@@ -56,22 +42,16 @@ fn hello_builds_runs_and_keeps_the_runtime_contract() {
     assert!(env_list.contains("GREETING=hello from the fleet"), "manifest env added: {env_list}");
 
     let c = Container::start(&e, &format!("fleet-e2e-hello-{}", std::process::id()), &image);
-    let health = wait_for(Duration::from_secs(30), || http_get(18081, "/health").ok().filter(|(s, _)| *s == 200));
-    let (status, body) =
-        health.unwrap_or_else(|| panic!("/health never answered 200; logs:\n{}", e.docker_ok(&["logs", &c.name])));
-    assert_eq!(status, 200);
-    let json: serde_json::Value = serde_json::from_str(&body).expect("health body is JSON");
-    assert_eq!(json, serde_json::json!({"status": "ok"}));
-    let (_, greet) = http_get(18080, "/").expect("service port answers");
+    c.assert_health_ok(18081);
+    let (_, greet) = fleet_e2e::http_get(18080, "/").expect("service port answers");
     assert!(greet.contains("\"uid\": 10001"), "{greet}");
 
-    let cmdline = e.docker_ok(&["exec", &c.name, "cat", "/proc/1/cmdline"]);
+    let cmdline = c.exec(&["cat", "/proc/1/cmdline"]);
     assert!(cmdline.starts_with("/usr/bin/tini\0--\0python3"), "PID 1 is {cmdline:?}");
-    let write_app =
-        fleet_e2e::run(std::process::Command::new(&e.docker).args(["exec", &c.name, "touch", "/app/app.py"]));
+    let write_app = run(std::process::Command::new(&e.docker).args(["exec", &c.name, "touch", "/app/app.py"]));
     assert!(!write_app.ok, "uid 10001 must not write the app files");
-    e.docker_ok(&["exec", &c.name, "touch", "/app/data/written-at-runtime"]);
-    let owner = e.docker_ok(&["exec", &c.name, "stat", "-c", "%u:%g", "/app/app.py", "/app/data/README"]);
+    c.exec(&["touch", "/app/data/written-at-runtime"]);
+    let owner = c.exec(&["stat", "-c", "%u:%g", "/app/app.py", "/app/data/README"]);
     assert_eq!(owner.split_whitespace().collect::<Vec<_>>(), ["0:0", "10001:10001"]);
 
     let healthy = wait_for(Duration::from_secs(60), || {
@@ -85,7 +65,7 @@ fn hello_builds_runs_and_keeps_the_runtime_contract() {
 #[test]
 fn syntax_line_selects_the_frontend_like_the_build_arg() {
     let Some(e) = env() else { return };
-    let _daemon = fleet_e2e::shared();
+    let _daemon = shared();
     let dir = hello_variant("syntax", |t| {
         let rest: Vec<&str> = t.lines().skip(1).collect();
         format!("# syntax={}\n{}\n", e.frontend, rest.join("\n"))
@@ -94,11 +74,7 @@ fn syntax_line_selects_the_frontend_like_the_build_arg() {
         (format!("fleet-e2e/syntax-a:{}", std::process::id()), format!("fleet-e2e/syntax-b:{}", std::process::id()));
     let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--load", "-t", &a]);
     assert!(r.ok, "build with # syntax= failed:\n{}", r.text);
-    let r2 = e.build(
-        &dir.0.join("fleet.toml"),
-        &dir.0,
-        &["--target", "hello", "--build-arg", &syntax_arg(&e), "--load", "-t", &b],
-    );
+    let r2 = e.build_target(&dir.0.join("fleet.toml"), &dir.0, "hello", &["--load", "-t", &b]);
     assert!(r2.ok, "build with BUILDKIT_SYNTAX failed:\n{}", r2.text);
     for f in ["{{json .Config}}", "{{json .RootFS.Layers}}"] {
         assert_eq!(e.inspect(&a, f), e.inspect(&b, f), "both routes give the same image ({f})");
@@ -111,7 +87,7 @@ fn syntax_line_selects_the_frontend_like_the_build_arg() {
 #[test]
 fn broken_manifests_fail_at_their_line_through_buildx() {
     let Some(e) = env() else { return };
-    let _daemon = fleet_e2e::shared();
+    let _daemon = shared();
     type Edit = fn(String) -> String;
     let cases: &[(&str, Edit, &str, &str)] = &[
         (
@@ -167,26 +143,21 @@ fn broken_manifests_fail_at_their_line_through_buildx() {
     for (tag, edit, line, msg) in cases {
         let dir = hello_variant(tag, edit);
         let image = format!("fleet-e2e/bad-{tag}:{}", std::process::id());
-        let r = e.build(
-            &dir.0.join("fleet.toml"),
-            &dir.0,
-            &["--target", "hello", "--build-arg", &syntax_arg(&e), "--load", "-t", &image],
-        );
+        let r = e.build_target(&dir.0.join("fleet.toml"), &dir.0, "hello", &["--load", "-t", &image]);
         assert!(!r.ok, "{tag}: build should fail:\n{}", r.text);
         assert!(r.text.contains("fleet.toml:"), "{tag}: no file:line in\n{}", r.text);
         assert!(r.text.contains(line), "{tag}: box without `{line}`:\n{}", r.text);
         assert!(r.text.contains(msg), "{tag}: message `{msg}` missing:\n{}", r.text);
-        let none = fleet_e2e::run(std::process::Command::new(&e.docker).args(["image", "inspect", &image]));
-        assert!(!none.ok, "{tag}: a failed build must not leave an image");
+        assert!(!e.image_exists(&image), "{tag}: a failed build must not leave an image");
     }
 }
 
 #[test]
 fn unknown_target_lists_the_valid_ones_through_buildx() {
     let Some(e) = env() else { return };
-    let _daemon = fleet_e2e::shared();
+    let _daemon = shared();
     let ctx = root().join("examples/hello");
-    let r = e.build(&hello_manifest(), &ctx, &["--target", "helo", "--build-arg", &syntax_arg(&e)]);
+    let r = e.build_target(&hello_manifest(), &ctx, "helo", &[]);
     assert!(!r.ok);
     assert!(r.text.contains("unknown target `helo`") && r.text.contains("did you mean `hello`?"), "{}", r.text);
 }
@@ -194,10 +165,10 @@ fn unknown_target_lists_the_valid_ones_through_buildx() {
 #[test]
 fn base_without_tini_fails_in_the_check_step_at_the_family_line() {
     let Some(e) = env() else { return };
-    let _daemon = fleet_e2e::shared();
+    let _daemon = shared();
     let busybox = std::env::var("FLEET_BUSYBOX_IMAGE").unwrap_or_else(|_| "localhost:5000/busybox:fleet-test".into());
     let dir = hello_variant("no-tini", |t| t.replace("localhost:5000/python:3.11-slim", &busybox));
-    let r = e.build(&dir.0.join("fleet.toml"), &dir.0, &["--target", "hello", "--build-arg", &syntax_arg(&e)]);
+    let r = e.build_target(&dir.0.join("fleet.toml"), &dir.0, "hello", &[]);
     assert!(!r.ok, "{}", r.text);
     assert!(r.text.contains("has no executable /usr/bin/tini"), "{}", r.text);
     assert!(r.text.contains(">>> family = \"base-python\""), "exec failure points at the manifest:\n{}", r.text);
@@ -206,22 +177,12 @@ fn base_without_tini_fails_in_the_check_step_at_the_family_line() {
 #[test]
 fn network_host_and_no_cache_options_are_accepted() {
     let Some(e) = env() else { return };
-    let _daemon = fleet_e2e::shared();
+    let _daemon = shared();
     let ctx = root().join("examples/hello");
-    let mut c = std::process::Command::new(&e.docker);
-    c.args(["buildx", "build", "--progress=plain", "--network=host", "--no-cache", "-f"]).arg(hello_manifest());
-    c.args(["--target", "hello", "--build-arg", &syntax_arg(&e)]).arg(Path::new(&ctx));
-    let r = fleet_e2e::run(&mut c);
+    let r = e.build_on(fleet_e2e::Net::Host, &hello_manifest(), &ctx, "hello", &["--no-cache"]);
     assert!(r.ok, "{}", r.text);
     for step in ["[hello] check tini in family base-python", "[hello] copy app/ to /app"] {
         assert!(r.text.contains(step), "{step} missing:\n{}", r.text);
         assert!(!cached(&r.text, step), "--no-cache must re-run `{step}`:\n{}", r.text);
     }
-}
-
-/// True when plain progress shows the vertex named `step` as CACHED.
-fn cached(progress: &str, step: &str) -> bool {
-    let ids: Vec<&str> =
-        progress.lines().filter(|l| l.contains(step)).filter_map(|l| l.split_whitespace().next()).collect();
-    ids.iter().any(|id| progress.lines().any(|l| l.trim() == format!("{id} CACHED")))
 }
