@@ -149,8 +149,7 @@ fn chosen_files_equal_pips_for_every_case_and_target() {
         let lock_path = format!("{dir}/uv.lock");
         let text = std::fs::read_to_string(corpus().join(&lock_path)).expect("uv.lock");
         let file = SourceFile::new(lock_path, text);
-        let expected =
-            std::fs::read_to_string(corpus().join(format!("expected/{case}.files.txt"))).expect("files.txt");
+        let expected = std::fs::read_to_string(corpus().join(format!("expected/{case}.files.txt"))).expect("files.txt");
         for (target, python, platform) in TARGETS {
             let want: BTreeSet<&str> =
                 expected.lines().filter_map(|l| l.strip_prefix(target).and_then(|r| r.strip_prefix(' '))).collect();
