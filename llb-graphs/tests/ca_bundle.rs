@@ -68,3 +68,51 @@ fn only_the_apt_steps_of_families_and_builders_mount_the_ca_bundle_optionally() 
         assert!(script.contains("if [ -f \"$ca\" ]") && script.contains("Acquire::https::CAInfo=$ca"));
     }
 }
+
+/// examples/web with `[fleet] index_secret`: its locked wheels come through `pip download`.
+fn web_with_index_secret() -> Vec<Value> {
+    use llb_graphs::build::{BuildArgs, Locks, PlatformInputs, Request};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web");
+    let text = std::fs::read_to_string(dir.join("fleet.toml")).unwrap();
+    let text = text.replacen("[fleet]\n", "[fleet]\nindex_secret = \"pypi\"\n", 1);
+    assert!(text.contains("index_secret"));
+    let file = manifest::source_file("fleet.toml", text.as_bytes()).unwrap();
+    let req = Request::new(file, Some("web"), BuildArgs::default()).unwrap();
+    let platform = Platform::linux_amd64();
+    let mut locks = Locks::default();
+    for need in req.lock_needs() {
+        let lock = std::fs::read_to_string(dir.join(&need.at.value)).unwrap();
+        locks.insert(&need, SourceFile::new(need.at.value.clone(), lock));
+    }
+    // With the network: `pip download` from the index is allowed.
+    let deps = req.select(&locks, &platform, true).unwrap();
+    let base = ResolvedImage::unresolved(req.plan.family.base.value.clone());
+    let opts = req.lower_options(LowerOptions { network: NetMode::Host, ..Default::default() });
+    let inputs = vec![PlatformInputs { platform, base, deps, builders: Default::default() }];
+    let g = req.finish(&opts, inputs, &MarshalOptions::default()).unwrap().into_iter().next().unwrap();
+    let v = render::definition_json(&g.definition);
+    v["ops"].as_array().unwrap().iter().filter(|o| !o["op"]["exec"].is_null()).cloned().collect()
+}
+
+#[test]
+fn pip_download_mounts_the_ca_bundle_and_sets_the_tls_env_only_when_it_is_there() {
+    let ops = web_with_index_secret();
+    let download: Vec<&Value> = ops.iter().filter(|o| name(o).contains("] download ")).collect();
+    assert!(!download.is_empty(), "{:?}", ops.iter().map(name).collect::<Vec<_>>());
+    for op in &ops {
+        assert_eq!(!ca_mounts(op).is_empty(), name(op).contains("] download "), "{}", name(op));
+    }
+    for op in download {
+        let m = &ca_mounts(op)[0];
+        assert_eq!((m["dest"].as_str(), &m["secret"]["optional"]), (Some(CA_PATH), &Value::Bool(true)));
+        let args: Vec<&str> =
+            op["op"]["exec"]["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        // sh -c WRAPPER fleet-ca python3 -m pip download ...: pip's own argv follows unchanged.
+        assert_eq!(&args[..2], ["/bin/sh", "-c"]);
+        assert!(args[2].starts_with(&format!("if [ -f {CA_PATH} ]; then")) && args[2].ends_with("exec \"$@\""));
+        for var in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"] {
+            assert!(args[2].contains(&format!("{var}={CA_PATH}")), "{var}");
+        }
+        assert_eq!(&args[3..7], ["fleet-ca", "python3", "-m", "pip"]);
+    }
+}
