@@ -34,6 +34,10 @@ pub struct FleetArgs {
     /// upstream base: `python:3.11-slim-bookworm=docker-image://localhost:5000/python:3.11-slim`).
     #[arg(long = "build-context")]
     pub build_contexts: Vec<String>,
+    /// `bake`: a registry cache per target, `<REF>:cache-<target>` (`cache-from`, and
+    /// `cache-to` with `mode=max`), as the GitHub Actions matrix jobs use it.
+    #[arg(long = "cache-ref")]
+    pub cache_ref: Option<String>,
 }
 
 fn targets(
@@ -114,6 +118,11 @@ pub fn bake(args: &FleetArgs) -> anyhow::Result<i32> {
         }
         if let Some(n) = &args.network {
             target["network"] = json!(n);
+        }
+        if let Some(r) = &args.cache_ref {
+            let cache = format!("type=registry,ref={r}:cache-{}", bake_name(&t.name));
+            target["cache-from"] = json!([cache]);
+            target["cache-to"] = json!([format!("{cache},mode=max")]);
         }
         targets.insert(bake_name(&t.name), target);
     }

@@ -138,7 +138,8 @@ pub(super) fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
     }
     args.extend(["-r".into(), format!("{REQS}/requirements.txt")]);
     let id = pip_cache_id(cx.plan, &cx.opts.platform, cx.opts.cache_ns.as_deref());
-    let mut exec = Exec::new(args);
+    // Through the CA wrapper: pip trusts a `ca-bundle` secret when one is given (`super::ca`).
+    let mut exec = Exec::new(super::ca::wrap(args));
     if let Some(id) = &deps.index_secret {
         // The URL with its credentials reaches pip as an env var for this step only.
         exec = exec.secret_env(id.clone(), "PIP_INDEX_URL");
@@ -155,6 +156,7 @@ pub(super) fn fetch_pip(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> State {
         })
         .mount(Mount::Layer { dest: REQS.into(), source: reqs, selector: None, readonly: true })
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
+        .mount(super::ca::mount())
         .meta(cx.meta(format!("download {} (hash-checked)", packages(deps.selected.len())), &deps.span));
     base.run(exec).mount_output(OUT).unwrap_or_default()
 }

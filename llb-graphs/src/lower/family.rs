@@ -17,8 +17,10 @@ getent passwd "$2" >/dev/null || useradd -u "$2" -g "$2" -m -d "/home/$1" -s /bi
 /// apt with its lists and archives on locked cache mounts, so neither lands in a layer and two
 /// builds never run apt on one cache at once. `$1` is the family, then the packages (pins as
 /// `name=version`). Packages the base already has at the asked version are skipped, so a base
-/// that carries them needs no network (buildx 0.13's bake cannot grant one).
-const APT_SCRIPT: &str = r#"set -eu
+/// that carries them needs no network (buildx 0.13's bake cannot grant one). A `ca-bundle`
+/// secret, when given, is apt's https CA (`Acquire::https::CAInfo`) and the maintainer scripts'
+/// `SSL_CERT_FILE` (`super::ca`); without it apt runs as before.
+pub(super) const APT_SCRIPT: &str = r#"set -eu
 fam=$1; shift
 missing=""
 for p; do
@@ -30,9 +32,15 @@ for p; do
 done
 if [ -z "$missing" ]; then echo "fleet-frontend: family $fam: every package is already installed"; exit 0; fi
 rm -f /etc/apt/apt.conf.d/docker-clean
+ca=/run/secrets/ca-bundle
+aptget() {
+  if [ -f "$ca" ]; then
+    DEBIAN_FRONTEND=noninteractive SSL_CERT_FILE=$ca apt-get -o "Acquire::https::CAInfo=$ca" "$@"
+  else DEBIAN_FRONTEND=noninteractive apt-get "$@"; fi
+}
 # apt-get update exits 0 when it cannot fetch: judge by the install.
-apt-get update -qq || true
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing || {
+aptget update -qq || true
+aptget install -y -qq --no-install-recommends $missing || {
   echo "fleet-frontend: family $fam could not install$missing from the distribution's archive; without --network=host the build cannot reach it" >&2
   exit 1
 }"#;
@@ -122,6 +130,7 @@ fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, apt: &[At<String>], ro
             sharing: CacheSharing::Locked,
             owner: None,
         })
+        .mount(super::ca::mount())
         .meta(meta(cx, layer, format!("apt-get install {}", pkgs.join(" ")), &span));
     st.run(exec).root()
 }

@@ -3,6 +3,7 @@
 
 mod app;
 mod base;
+mod ca;
 mod deps;
 mod family;
 pub mod groups;
@@ -15,6 +16,7 @@ mod uv;
 use std::collections::BTreeMap;
 
 pub use base::{BaseSource, ResolvedImage};
+pub use ca::{CA_PATH, CA_SECRET_ID};
 pub use deps::{mirror_url, pip_cache_id, selected_hashes};
 pub use image_config::{healthcheck_command, rfc3339, ImageConfigError, HEALTH_PROBE};
 pub use uv::VERSION as UV_VERSION;
