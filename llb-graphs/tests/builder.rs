@@ -105,7 +105,7 @@ fn the_builder_is_part_of_the_family_tag() {
     let text = std::fs::read_to_string(images.join("fleet.toml")).unwrap();
     let tag = |t: &str| {
         let file = SourceFile::new("fleet.toml", t.to_string());
-        plan::family_tag(&manifest::parse(&file).unwrap(), "family-llm-cu121").unwrap()
+        plan::family_tag(&manifest::parse(&file).unwrap(), "family-llm-cu121", "mainpc").unwrap()
     };
     let other = text.replace("-DGGML_CUDA=on", "-DGGML_CUDA=on -DGGML_CUDA_F16=on");
     assert_ne!(other, text);

@@ -18,6 +18,10 @@ pub struct FleetArgs {
     /// Platforms of the non-CUDA targets (CUDA families and their services are linux/amd64).
     #[arg(long, default_value = "linux/amd64", value_delimiter = ',')]
     pub platforms: Vec<String>,
+    /// The machine profile the images are for (`MACHINE`): family and service tags depend on it,
+    /// and `bake` passes it to every target.
+    #[arg(long, default_value = llb_graphs::profile::DEFAULT)]
+    pub machine: String,
     /// `matrix`: print only this wave's `{"include": [...]}`.
     #[arg(long)]
     pub wave: Option<usize>,
@@ -65,10 +69,10 @@ pub fn matrix(args: &FleetArgs) -> anyhow::Result<i32> {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    let all = plan::fleet_targets(&file, &m, &args.platforms);
+    let all = plan::fleet_targets(&file, &m, &args.platforms, &args.machine);
     let entry = |t: &FleetTarget| {
         json!({ "target": t.name, "kind": kind(t), "wave": t.wave, "image": t.image.to_string(),
-            "platforms": t.platforms.join(","), "needs": t.depends_on })
+            "platforms": t.platforms.join(","), "needs": t.depends_on, "machine": args.machine })
     };
     let waves = all.iter().map(|t| t.wave).max().map_or(0, |w| w + 1);
     let per_wave: Vec<Value> = (0..waves)
@@ -88,7 +92,7 @@ pub fn bake(args: &FleetArgs) -> anyhow::Result<i32> {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    let all = plan::fleet_targets(&file, &m, &args.platforms);
+    let all = plan::fleet_targets(&file, &m, &args.platforms, &args.machine);
     let context = args.context.clone().unwrap_or_else(|| {
         args.manifest.parent().filter(|p| !p.as_os_str().is_empty()).map_or(".".into(), |p| p.display().to_string())
     });
@@ -97,6 +101,8 @@ pub fn bake(args: &FleetArgs) -> anyhow::Result<i32> {
     for t in &all {
         let mut a = Map::new();
         a.insert("BUILDKIT_SYNTAX".into(), json!(args.frontend));
+        // The tags are this machine's: the build must use its profile too.
+        a.insert(llb_graphs::build::MACHINE.into(), json!(args.machine));
         let mut target = json!({ "context": context, "dockerfile": dockerfile, "target": t.name,
             "tags": [t.image.to_string()], "platforms": t.platforms });
         if let (TargetKind::Service, Some(fam)) = (t.kind, &t.depends_on) {

@@ -121,7 +121,7 @@ impl Request {
             }
         };
         if args.families == FamilyMode::Published && plan.kind == TargetKind::Service {
-            crate::plan::use_published_families(&mut plan, &manifest);
+            crate::plan::use_published_families(&mut plan, &manifest, &args.machine);
         }
         Ok(Self { file, manifest, plan, args, warnings })
     }

@@ -24,13 +24,14 @@ pub struct FleetTarget {
     pub platforms: Vec<String>,
 }
 
-/// Every target of a validated manifest, ordered by wave, then name.
-pub fn fleet_targets(file: &SourceFile, m: &Manifest, default_platforms: &[String]) -> Vec<FleetTarget> {
+/// Every target of a validated manifest for the machine profile `machine` (image tags depend on
+/// it), ordered by wave, then name.
+pub fn fleet_targets(file: &SourceFile, m: &Manifest, default_platforms: &[String], machine: &str) -> Vec<FleetTarget> {
     let mut out = vec![];
     for key in m.families.keys() {
         let name = key.get_ref();
         let Some(f) = resolve_family(m, name) else { continue };
-        let Some(image) = family_image(m, name) else { continue };
+        let Some(image) = family_image(m, name, machine) else { continue };
         let parent = f.chain.len().checked_sub(2).map(|i| f.chain[i].name.clone());
         out.push(FleetTarget {
             name: name.clone(),
@@ -44,7 +45,7 @@ pub fn fleet_targets(file: &SourceFile, m: &Manifest, default_platforms: &[Strin
     for (key, svc) in &m.services {
         let fam = svc.get_ref().family.get_ref();
         let Some(f) = resolve_family(m, fam) else { continue };
-        let Some(image) = service_image(file, m, key.get_ref(), svc.span()) else { continue };
+        let Some(image) = service_image(file, m, key.get_ref(), machine) else { continue };
         out.push(FleetTarget {
             name: key.get_ref().clone(),
             kind: super::TargetKind::Service,
@@ -68,10 +69,9 @@ fn platforms(cuda: bool, default: &[String]) -> Vec<String> {
 
 /// `<registry>/<org>/<service, lowercased>:<tag>`; the tag hashes the service table and its
 /// family's tag, so it moves with either.
-fn service_image(file: &SourceFile, m: &Manifest, name: &str, span: std::ops::Range<usize>) -> Option<ImageRef> {
-    let _ = span;
+fn service_image(file: &SourceFile, m: &Manifest, name: &str, machine: &str) -> Option<ImageRef> {
     let p = super::plan_service(file, m, Some(name)).ok()?;
-    let fam_tag = family_tag(m, &p.family.name)?;
+    let fam_tag = family_tag(m, &p.family.name, machine)?;
     let mut h = Sha256::new();
     h.update(fam_tag.as_bytes());
     // The service's values, not its text: comments and moved lines do not move the tag.
@@ -123,7 +123,8 @@ pub fn image_name(name: &str) -> String {
 /// ellipses, edges from what a target builds on.
 pub fn graph_dot(file: &SourceFile, m: &Manifest) -> String {
     let mut s = String::from("digraph fleet {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
-    for t in fleet_targets(file, m, &["linux/amd64".to_string()]) {
+    // The graph's shape does not depend on the machine; the tags it does not show do.
+    for t in fleet_targets(file, m, &["linux/amd64".to_string()], crate::profile::DEFAULT) {
         let (shape, color) = match t.kind {
             super::TargetKind::Family if t.platforms.len() == 1 && is_cuda(m, &t.name) => ("box", "palegreen"),
             super::TargetKind::Family => ("box", "lightblue"),
@@ -157,7 +158,7 @@ mod tests {
     fn waves_follow_the_family_graph() {
         let f = SourceFile::new("fleet.toml", FLEET);
         let m = crate::manifest::parse(&f).unwrap();
-        let t = fleet_targets(&f, &m, &["linux/amd64".into(), "linux/arm64".into()]);
+        let t = fleet_targets(&f, &m, &["linux/amd64".into(), "linux/arm64".into()], "mainpc");
         let got: Vec<(usize, &str, usize)> = t.iter().map(|t| (t.wave, t.name.as_str(), t.platforms.len())).collect();
         assert_eq!(got, [(0, "gpu", 1), (0, "root", 2), (1, "ModelOps", 1), (1, "web", 2), (2, "api", 2)]);
         let ops = t.iter().find(|t| t.name == "ModelOps").unwrap();
@@ -170,8 +171,23 @@ mod tests {
         let f1 = SourceFile::new("fleet.toml", FLEET);
         let f2 = SourceFile::new("fleet.toml", FLEET.replace("python:3.11-slim", "python:3.11-slim-bookworm"));
         let (m1, m2) = (crate::manifest::parse(&f1).unwrap(), crate::manifest::parse(&f2).unwrap());
-        assert_ne!(family_tag(&m1, "web"), family_tag(&m2, "web"));
-        assert_eq!(family_tag(&m1, "gpu"), family_tag(&m2, "gpu"));
+        assert_ne!(family_tag(&m1, "web", "mainpc"), family_tag(&m2, "web", "mainpc"));
+        assert_eq!(family_tag(&m1, "gpu", "mainpc"), family_tag(&m2, "gpu", "mainpc"));
+    }
+
+    #[test]
+    fn tags_move_with_the_machine_and_services_follow_their_family() {
+        // mainpc and pc2 compile for different GPUs and carry different env: different images.
+        let f = SourceFile::new("fleet.toml", FLEET);
+        let m = crate::manifest::parse(&f).unwrap();
+        assert_ne!(family_tag(&m, "gpu", "mainpc"), family_tag(&m, "gpu", "pc2"));
+        assert_eq!(family_tag(&m, "gpu", "pc2"), family_tag(&m, "gpu", "pc2"));
+        let image = |machine: &str, name: &str| {
+            let t = fleet_targets(&f, &m, &["linux/amd64".into()], machine);
+            t.into_iter().find(|t| t.name == name).unwrap().image
+        };
+        assert_ne!(image("mainpc", "ModelOps"), image("pc2", "ModelOps"));
+        assert_eq!(Some(image("pc2", "gpu")), family_image(&m, "gpu", "pc2"));
     }
 
     #[test]

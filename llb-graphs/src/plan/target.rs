@@ -56,11 +56,12 @@ pub(super) fn plan_family_target(m: &Manifest, name: &str) -> Option<ServicePlan
 
 /// The tag of a family's published image: `py<X.Y>-<12 hex>`, the hex a sha256 over the values
 /// of every family in its chain (base, apt, user, lock path and selection, env, Python, CUDA,
-/// builder), so it changes
-/// when the family or a parent does, and not when comments or unrelated tables move. Matrix,
-/// Bake and published builds all use this one function. (A lockfile's content is not read here:
-/// edit its path, or the family, when re-locking.)
-pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
+/// builder) and the machine profile's name (`MACHINE`: the profile's env is in every image, and
+/// a builder compiles for its GPU arch, so mainpc and pc2 build different family images), so
+/// it changes when the family, a parent or the machine does, and not when comments or unrelated
+/// tables move. Matrix, Bake and published builds all use this one function. (A lockfile's or a
+/// profile's content is not read here: edit the lock's path, or the family, when re-locking.)
+pub fn family_tag(m: &Manifest, name: &str, machine: &str) -> Option<String> {
     let family = resolve_family(m, name)?;
     let mut h = Sha256::new();
     h.update(family.base_written.as_bytes());
@@ -102,22 +103,24 @@ pub fn family_tag(m: &Manifest, name: &str) -> Option<String> {
             h.update(sel.as_bytes());
         }
     }
+    h.update(format!("machine={machine}\n").as_bytes());
     let hex = hex::encode(h.finalize());
     Some(format!("py{}-{}", family.python, &hex[..12]))
 }
 
 /// `<registry>/<org>/<family>:<tag>`, from `[fleet] registry` (default `ghcr.io`) and `org`.
-pub fn family_image(m: &Manifest, name: &str) -> Option<ImageRef> {
+pub fn family_image(m: &Manifest, name: &str, machine: &str) -> Option<ImageRef> {
     let fleet = m.fleet.as_ref().map(|f| f.get_ref());
     let registry = fleet.and_then(|f| f.registry.as_ref()).map_or("ghcr.io".into(), |r| r.get_ref().clone());
     let org = fleet.and_then(|f| f.org.as_ref()).map_or("fleet".into(), |o| o.get_ref().clone());
-    ImageRef::parse(&format!("{registry}/{org}/{name}:{}", family_tag(m, name)?)).ok()
+    ImageRef::parse(&format!("{registry}/{org}/{name}:{}", family_tag(m, name, machine)?)).ok()
 }
 
 /// Rebases a service on its family's published image: the base becomes that image and the
-/// chain is empty (the image already holds every family layer and its env).
-pub fn use_published_families(plan: &mut ServicePlan, m: &Manifest) {
-    if let Some(img) = family_image(m, &plan.family.name) {
+/// chain is empty (the image already holds every family layer and its env). `machine`: the
+/// build's `MACHINE`, whose family image it is.
+pub fn use_published_families(plan: &mut ServicePlan, m: &Manifest, machine: &str) {
+    if let Some(img) = family_image(m, &plan.family.name, machine) {
         plan.family.base_written = img.to_string();
         plan.family.base = At { value: img, span: plan.family_span.clone() };
         plan.family.chain.clear();
