@@ -21,6 +21,14 @@ fn standin() -> Option<String> {
 }
 
 /// Builds `target` of images/fleet.toml on the stand-in and loads it as `image`.
+/// `hack/gpu-probe.py ARGS` inside `image` (mounted read-only, no network).
+fn probe(e: &fleet_e2e::Env, image: &str, args: &[&str]) -> String {
+    let script = format!("{}:/probe.py:ro", fleet_e2e::root().join("hack/gpu-probe.py").display());
+    let mut cmd = vec!["run", "--rm", "--network", "none", "-v", &script, "--entrypoint", "python3", image, "/probe.py"];
+    cmd.extend_from_slice(args);
+    e.docker_ok(&cmd)
+}
+
 fn build(e: &fleet_e2e::Env, standin: &str, target: &str, image: &str) {
     let context = format!("nvidia/cuda:12.1.1-runtime-ubuntu22.04=docker-image://{standin}");
     let extra = ["--build-arg", "MACHINE=mainpc", "--build-context", &context, "--load", "-t", image];
@@ -42,6 +50,8 @@ fn torch_family_imports_torch_2_2_2_cu121_with_vision_and_audio() {
     );
     let f: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(f, ["2.2.2+cu121", "12.1", "0.17.2+cu121", "2.2.2+cu121", "False", "8.0"], "{out}");
+    let probe = probe(&e, image, &["torch", "--cpu"]);
+    assert!(probe.contains("matmul on cpu ok: 1073741824.0"), "{probe}");
 }
 
 #[test]
@@ -74,6 +84,9 @@ fn vision_family_has_opencv_and_the_cuda_provider_without_torch() {
         "for d in $(echo \"$LD_LIBRARY_PATH\" | tr : ' '); do ls \"$d\" 2>/dev/null; done",
     ]);
     assert!(ld.lines().any(|l| l.starts_with("libcudnn.so.9")), "{ld}");
+    // The GPU machine's probe (hack/gpu-probe.py), on the CPU: one real InferenceSession.
+    let probe = probe(&e, image, &["vision", "--cpu"]);
+    assert!(probe.contains("session on CPUExecutionProvider ok"), "{probe}");
     // The service on it answers /health as the contract says.
     let c = Container::start(&e, &format!("fleet-e2e-gpu-vision-{}", std::process::id()), image);
     c.assert_health_ok(6560);
