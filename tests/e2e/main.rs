@@ -16,3 +16,4 @@ mod fleet;
 mod gpu;
 mod hello;
 mod sbom;
+mod shared_cache;

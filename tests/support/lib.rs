@@ -2,8 +2,10 @@
 //! the frontend image, build with `docker buildx build` (loopback and `--network none|host` only),
 //! then inspect or run what was built, and clean up after.
 
+pub mod daemon;
 pub mod mirror;
 pub mod oci;
+pub mod rawjson;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

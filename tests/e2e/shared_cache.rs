@@ -1,0 +1,106 @@
+//! Many builders, one cache: the main dockerd builds a locked service and exports its cache to the
+//! loopback registry (`--cache-to type=registry,mode=max`); a second, empty dockerd on this machine
+//! (tests/support/daemon.rs: its own data root, exec root, socket and containerd) imports it
+//! (`--cache-from`) and builds the same service with every step CACHED, the same image digest
+//! (`SOURCE_DATE_EPOCH` + `rewrite-timestamp=true`) and no wheel fetched from the mirror.
+
+use std::path::Path;
+use std::process::Command;
+
+use fleet_e2e::daemon::SecondDaemon;
+use fleet_e2e::mirror::Mirror;
+use fleet_e2e::oci::Layout;
+use fleet_e2e::rawjson::{vertices, Vertex};
+use fleet_e2e::{env, example, run, shared, Env, Run, TempDir};
+
+/// Seconds a build may take before `timeout` stops it (a bound, not a speed assertion).
+const BUILD_SECS: u32 = 300;
+
+/// One build of `--target web` in `ctx` with `cache` flags, on the daemon `docker` points at,
+/// exported as an OCI tarball with rewritten timestamps; rawjson progress and the manifest digest.
+///
+/// Why `type=oci` and not a push (`type=image,push=true,rewrite-timestamp=true`): under the
+/// containerd store moby 26 forces `unpack=true` on the image exporter (builder-next/exporter/
+/// wrapper.go), and BuildKit v0.13 then refuses: `exporter option "rewrite-timestamp" conflicts
+/// with "unpack"`. The OCI exporter is not wrapped; its manifest digest is what a push would store.
+fn build(mut docker: Command, e: &Env, ctx: &Path, mirror: &Mirror, cache: &[&str]) -> (Run, String) {
+    let out = TempDir::new("shared-cache-out");
+    let tar = out.0.join("image.tar");
+    docker
+        .args(["buildx", "build", "--progress=rawjson", "--network=none", "-f"])
+        .arg(ctx.join("fleet.toml"))
+        .args(["--target", "web", "--build-arg", &e.syntax_arg(), "--build-arg", &mirror.url()])
+        .args(["--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--provenance=false", "-o"])
+        .arg(format!("type=oci,dest={},rewrite-timestamp=true", tar.display()))
+        .args(cache)
+        .arg(ctx);
+    let r = run(&mut docker);
+    assert!(r.ok, "build failed:\n{}", r.text);
+    let manifest = Layout::unpack(&tar).first_manifest();
+    let digest = manifest["digest"].as_str().expect("manifest digest").to_string();
+    (r, digest)
+}
+
+/// The service's own steps (`[web] ...`): what the frontend emitted, by name.
+fn service_steps(progress: &str) -> Vec<Vertex> {
+    let mut v: Vec<Vertex> = vertices(progress).into_values().filter(|v| v.name.starts_with("[web] ")).collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    v
+}
+
+#[test]
+fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_with_the_same_digest() {
+    let Some(e) = env() else { return };
+    // Only builds on the main daemon (no prune): shared with other tests.
+    let _d = shared();
+    let driver = fleet_e2e::run(Command::new(&e.docker).args(["info", "--format", "{{.Driver}}"]));
+    assert_eq!(driver.text.trim(), "overlayfs", "registry cache export needs the containerd image store");
+    let ctx = example("web", "shared-cache");
+    let mirror = Mirror::of_lock(&ctx.0.join("uv.lock"));
+    let id = std::process::id();
+    let cache = format!("localhost:5000/fleet-e2e-shared-cache:{id}");
+
+    let one = || {
+        let mut c = Command::new("timeout");
+        c.args(["-k", "10", &BUILD_SECS.to_string(), &e.docker]).env_remove("BUILDX_EXPERIMENTAL");
+        c
+    };
+    let to = format!("type=registry,ref={cache},mode=max");
+    let (r1, digest1) = build(one(), &e, &ctx.0, &mirror, &["--cache-to", &to]);
+    let steps1 = service_steps(&r1.text);
+    assert!(steps1.len() >= 5, "too few service steps on daemon 1:\n{}", r1.text);
+    mirror.take_fetched();
+
+    let two = SecondDaemon::start(&e.docker);
+    // Empty store: the frontend and the base image can only come from the registry.
+    let images = two.cli(&["images", "-q"]);
+    assert!(images.ok && images.text.trim().is_empty(), "second daemon is not empty: {}", images.text);
+    let from = format!("type=registry,ref={cache}");
+    let (r2, digest2) = build(two.command(BUILD_SECS), &e, &ctx.0, &mirror, &["--cache-from", &from]);
+
+    let fetched = mirror.take_fetched();
+    assert!(fetched.is_empty(), "the second daemon fetched from the wheel mirror: {fetched:?}");
+    let steps2 = service_steps(&r2.text);
+    let names = |s: &[Vertex]| s.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&steps2), names(&steps1), "the two daemons saw different graphs");
+    // Each step is CACHED, or skipped: BuildKit does not run the inputs of a cached step (the
+    // wheel fetches, the base image, the lock's requirement files) and the mirror log agrees.
+    // The one exception is the base image source: its cache key is the manifest it resolves from
+    // the registry (an empty daemon has no local copy to use), so it is never reported CACHED.
+    let is_base = |v: &&Vertex| v.name.starts_with("[web] base image localhost:5000/");
+    assert_eq!(steps2.iter().filter(is_base).count(), 1, "one base image source");
+    assert!(
+        r2.text.contains("\"id\": \"resolve localhost:5000/python:3.11-slim"),
+        "base not resolved from the registry"
+    );
+    let ran: Vec<&str> = steps2.iter().filter(|v| v.ran() && !is_base(v)).map(|v| v.name.as_str()).collect();
+    assert!(ran.is_empty(), "steps that ran on the second daemon: {ran:?}\n{}", r2.text);
+    let installs: Vec<&Vertex> = steps2.iter().filter(|v| v.name.contains(" install ")).collect();
+    assert!(!installs.is_empty() && installs.iter().all(|v| v.cached), "install steps not CACHED: {installs:?}");
+    let cached = steps2.iter().filter(|v| v.cached).count();
+    eprintln!("second daemon: {cached} of {} service steps CACHED, the rest skipped", steps2.len());
+    assert_eq!(digest2, digest1, "the two daemons built different images");
+    let base = two.cli(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    eprintln!("second daemon's images after the build: {}", base.text.trim());
+    drop(two);
+}
