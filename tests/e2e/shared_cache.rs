@@ -1,8 +1,8 @@
 //! Many builders, one cache: the main dockerd builds a locked service and exports its cache to the
 //! loopback registry (`--cache-to type=registry,mode=max`); a second, empty dockerd on this machine
 //! (tests/support/daemon.rs: its own data root, exec root, socket and containerd) imports it
-//! (`--cache-from`) and builds the same service with every step CACHED, the same image digest
-//! (`SOURCE_DATE_EPOCH` + `rewrite-timestamp=true`) and no wheel fetched from the mirror.
+//! (`--cache-from`) and builds the same service with every step CACHED, no wheel fetched from the
+//! mirror, and byte-identical layers (`SOURCE_DATE_EPOCH` + `rewrite-timestamp=true`).
 
 use std::path::Path;
 use std::process::Command;
