@@ -106,12 +106,16 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     let fetched = mirror.take_fetched();
     assert!(fetched.is_empty(), "the second daemon fetched from the wheel mirror: {fetched:?}");
     let steps2 = service_steps(&r2.text);
-    // The same graph on both, up to the base image source, which a daemon that already holds the
-    // base may leave out of its progress.
-    let names = |s: &[Vertex]| {
-        s.iter().filter(|v| !v.name.starts_with("[web] base image ")).map(|v| v.name.clone()).collect::<Vec<_>>()
-    };
-    assert_eq!(names(&steps2), names(&steps1), "the two daemons saw different graphs");
+    // Daemon 2 (private) reports the whole graph; the shared main daemon may leave out a vertex
+    // that a concurrent build of another test is solving (BuildKit reports a shared vertex in one
+    // solve's progress), so only "every step daemon 1 reported, daemon 2 reported too" holds.
+    let names2: std::collections::BTreeSet<&str> = steps2.iter().map(|v| v.name.as_str()).collect();
+    let missing: Vec<&str> = steps1
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| !n.starts_with("[web] base image ") && !names2.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "steps of daemon 1 the second daemon never reported: {missing:?}");
     // Each step is CACHED, or skipped: BuildKit does not run the inputs of a cached step (the
     // wheel fetches, the base image, the lock's requirement files) and the mirror log agrees.
     // The one exception is the base image source: its cache key is the manifest it resolves from
@@ -135,7 +139,5 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     // writes one entry per layer, this becomes `assert_eq!(two_img.digest, one_img.digest)`.
     assert_eq!(two_img.config_without_exporter_history(), one_img.config_without_exporter_history());
     eprintln!("manifest digests: daemon 1 {}, daemon 2 {}", one_img.digest, two_img.digest);
-    let base = two.cli(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-    eprintln!("second daemon's images after the build: {}", base.text.trim());
     drop(two);
 }
