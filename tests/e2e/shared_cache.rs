@@ -73,6 +73,35 @@ fn service_steps(progress: &str) -> Vec<Vertex> {
     v
 }
 
+/// Every service step on the second daemon (progress `two`) is CACHED or skipped, and it
+/// reported every step the first daemon (progress `one`) did.
+fn assert_all_cached(one: &str, two: &str) {
+    let (steps1, steps2) = (service_steps(one), service_steps(two));
+    // Daemon 2 (private) reports the whole graph; the shared main daemon may leave out a vertex
+    // that a concurrent build of another test is solving (BuildKit reports a shared vertex in one
+    // solve's progress), so only "every step daemon 1 reported, daemon 2 reported too" holds.
+    let names2: std::collections::BTreeSet<&str> = steps2.iter().map(|v| v.name.as_str()).collect();
+    let missing: Vec<&str> = steps1
+        .iter()
+        .map(|v| v.name.as_str())
+        .filter(|n| !n.starts_with("[web] base image ") && !names2.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "steps of daemon 1 the second daemon never reported: {missing:?}");
+    // Each step is CACHED, or skipped: BuildKit does not run the inputs of a cached step (the
+    // wheel fetches, the base image, the lock's requirement files) and the mirror log agrees.
+    // The one exception is the base image source: its cache key is the manifest it resolves from
+    // the registry (an empty daemon has no local copy to use), so it is never reported CACHED.
+    let is_base = |v: &&Vertex| v.name.starts_with("[web] base image localhost:5000/");
+    assert!(steps2.iter().filter(is_base).count() <= 1, "one base image source");
+    assert!(two.contains("resolve localhost:5000/python:3.11-slim"), "base not resolved from the registry");
+    let ran: Vec<&str> = steps2.iter().filter(|v| v.ran() && !is_base(v)).map(|v| v.name.as_str()).collect();
+    assert!(ran.is_empty(), "steps that ran on the second daemon: {ran:?}\n{}", two);
+    let installs: Vec<&Vertex> = steps2.iter().filter(|v| v.name.contains(" install ")).collect();
+    assert!(!installs.is_empty() && installs.iter().all(|v| v.cached), "install steps not CACHED: {installs:?}");
+    let cached = steps2.iter().filter(|v| v.cached).count();
+    eprintln!("second daemon: {cached} of {} service steps CACHED, the rest skipped", steps2.len());
+}
+
 #[test]
 fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_with_identical_layers() {
     let Some(e) = env() else { return };
@@ -92,8 +121,7 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     };
     let to = format!("type=registry,ref={cache},mode=max");
     let (r1, one_img) = build(one(), &e, &ctx.0, &mirror, &["--cache-to", &to]);
-    let steps1 = service_steps(&r1.text);
-    assert!(steps1.len() >= 5, "too few service steps on daemon 1:\n{}", r1.text);
+    assert!(service_steps(&r1.text).len() >= 5, "too few service steps on daemon 1:\n{}", r1.text);
     mirror.take_fetched();
 
     let two = SecondDaemon::start(&e.docker);
@@ -105,30 +133,7 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
 
     let fetched = mirror.take_fetched();
     assert!(fetched.is_empty(), "the second daemon fetched from the wheel mirror: {fetched:?}");
-    let steps2 = service_steps(&r2.text);
-    // Daemon 2 (private) reports the whole graph; the shared main daemon may leave out a vertex
-    // that a concurrent build of another test is solving (BuildKit reports a shared vertex in one
-    // solve's progress), so only "every step daemon 1 reported, daemon 2 reported too" holds.
-    let names2: std::collections::BTreeSet<&str> = steps2.iter().map(|v| v.name.as_str()).collect();
-    let missing: Vec<&str> = steps1
-        .iter()
-        .map(|v| v.name.as_str())
-        .filter(|n| !n.starts_with("[web] base image ") && !names2.contains(n))
-        .collect();
-    assert!(missing.is_empty(), "steps of daemon 1 the second daemon never reported: {missing:?}");
-    // Each step is CACHED, or skipped: BuildKit does not run the inputs of a cached step (the
-    // wheel fetches, the base image, the lock's requirement files) and the mirror log agrees.
-    // The one exception is the base image source: its cache key is the manifest it resolves from
-    // the registry (an empty daemon has no local copy to use), so it is never reported CACHED.
-    let is_base = |v: &&Vertex| v.name.starts_with("[web] base image localhost:5000/");
-    assert!(steps2.iter().filter(is_base).count() <= 1, "one base image source");
-    assert!(r2.text.contains("resolve localhost:5000/python:3.11-slim"), "base not resolved from the registry");
-    let ran: Vec<&str> = steps2.iter().filter(|v| v.ran() && !is_base(v)).map(|v| v.name.as_str()).collect();
-    assert!(ran.is_empty(), "steps that ran on the second daemon: {ran:?}\n{}", r2.text);
-    let installs: Vec<&Vertex> = steps2.iter().filter(|v| v.name.contains(" install ")).collect();
-    assert!(!installs.is_empty() && installs.iter().all(|v| v.cached), "install steps not CACHED: {installs:?}");
-    let cached = steps2.iter().filter(|v| v.cached).count();
-    eprintln!("second daemon: {cached} of {} service steps CACHED, the rest skipped", steps2.len());
+    assert_all_cached(&r1.text, &r2.text);
     // Every layer is byte-identical (a push from the second daemon uploads no layer again) ...
     assert_eq!(two_img.layers, one_img.layers, "the two daemons built different layers");
     assert!(one_img.layers.len() >= 4, "{:?}", one_img.layers);
