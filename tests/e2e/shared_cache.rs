@@ -11,7 +11,7 @@ use fleet_e2e::daemon::SecondDaemon;
 use fleet_e2e::mirror::Mirror;
 use fleet_e2e::oci::Layout;
 use fleet_e2e::rawjson::{vertices, Vertex};
-use fleet_e2e::{env, example, run, shared, Env, Run, TempDir};
+use fleet_e2e::{env, example, run, Env, Run, TempDir};
 
 /// Seconds a build may take before `timeout` stops it (a bound, not a speed assertion).
 const BUILD_SECS: u32 = 300;
@@ -105,8 +105,9 @@ fn assert_all_cached(one: &str, two: &str) {
 #[test]
 fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_with_identical_layers() {
     let Some(e) = env() else { return };
-    // Only builds on the main daemon (no prune): shared with other tests.
-    let _d = shared();
+    // Alone: it asserts that nothing runs on the second daemon, and concurrent builds of the
+    // same wheels on the main daemon have made its cache miss (seen in a full e2e run).
+    let _d = fleet_e2e::exclusive();
     let driver = fleet_e2e::run(Command::new(&e.docker).args(["info", "--format", "{{.Driver}}"]));
     assert_eq!(driver.text.trim(), "overlayfs", "registry cache export needs the containerd image store");
     let ctx = example("web", "shared-cache");
