@@ -17,7 +17,9 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use llb_graphs::diag::SourceFile;
 use llb_graphs::llb::MarshalOptions;
 
 fn pipeline(c: &mut Criterion) {
@@ -137,18 +139,40 @@ fn synthetic_uv_lock(n: usize) -> String {
     s
 }
 
+/// `ids.0` (parse, walk, pick a file per package for CPython 3.11 linux/amd64) and `ids.1`
+/// (that, then the service lowered and marshalled) of `lock` for the one service of
+/// `manifest`, which names it.
+fn lock_benches(g: &mut BenchmarkGroup<'_, WallTime>, ids: (&str, &str), manifest: &str, lock: &SourceFile) {
+    use llb_graphs::{llb::Platform, lower, plan};
+    let file = SourceFile::new("fleet.toml", manifest);
+    let m = llb_graphs::manifest::parse(&file).unwrap();
+    let p = plan::plan_service(&file, &m, None).unwrap();
+    let select = || plan::plan_deps(&file, &p, black_box(lock), &Platform::linux_amd64(), false).unwrap();
+    g.bench_function(ids.0, |b| b.iter(|| select().selected.len()));
+    g.bench_function(ids.1, |b| {
+        b.iter(|| {
+            let deps = select();
+            let base = lower::ResolvedImage::unresolved(p.family.base.value.clone());
+            let l = lower::lower_service(&file, &p, &base, Some(&deps), &lower::LowerOptions::default()).unwrap();
+            l.state.marshal(&MarshalOptions::default()).unwrap().definition.def.len()
+        })
+    });
+}
+
 /// `check` (parse + every validation rule) and `llb` (one target planned, lowered, marshalled)
 /// of every hostile shape near the 4 MiB limit: many services, many families, a deep parent
 /// chain, long env, long labels, a huge lockfile.
 fn shapes(c: &mut Criterion) {
-    use llb_graphs::{diag::SourceFile, llb::Platform, lower, manifest, plan};
+    use llb_graphs::manifest;
     let limit = manifest::MAX_MANIFEST_BYTES;
+    // The target `llb` builds; none for the chain closed into one cycle, which is refused.
     let cases = [
-        ("services-16k", common::generated_fleet(16_000), "svc-15999"),
-        ("families-flat-90k", flat_families(90_000), "hello"),
-        ("family-chain-110k", family_chain(110_000, false), "hello"),
-        ("env-100k", long_table("env", 100_000), "hello"),
-        ("labels-100k", long_table("labels", 100_000), "hello"),
+        ("services-16k", common::generated_fleet(16_000), Some("svc-15999")),
+        ("families-flat-90k", flat_families(90_000), Some("hello")),
+        ("family-chain-110k", family_chain(110_000, false), Some("hello")),
+        ("family-cycle-110k", family_chain(110_000, true), None),
+        ("env-100k", long_table("env", 100_000), Some("hello")),
+        ("labels-100k", long_table("labels", 100_000), Some("hello")),
     ];
     let mut g = c.benchmark_group("validate");
     g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(10));
@@ -161,67 +185,32 @@ fn shapes(c: &mut Criterion) {
                 manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.services.len())
             })
         });
+        let Some(target) = target else { continue };
         g.bench_function(format!("{id}-llb"), |b| {
             b.iter(|| common::build_target(&common::load("fleet.toml", black_box(text)), target).definition.def.len())
         });
     }
-    // The chain closed into one cycle is refused: `check` only.
-    let cycle = family_chain(110_000, true);
-    g.bench_function("family-cycle-110k-check", |b| {
-        b.iter(|| {
-            let f = SourceFile::new("fleet.toml", black_box(cycle.as_str()));
-            manifest::parse(&f).map_or_else(|d| d.0.len(), |m| m.families.len())
-        })
-    });
-    // The huge lockfile: `check` selects it (parse, walk, pick a wheel per package); `llb`
-    // also lowers and marshals the service with its 10,500 checksummed HTTP sources.
+    // The huge lockfile: `check` selects it (what `check` does with a lock); `llb` also lowers
+    // and marshals the service with its 10,500 checksummed HTTP sources.
     let lock = SourceFile::new("uv.lock", synthetic_uv_lock(10_500));
     assert!(lock.text.len() <= limit && lock.text.len() > limit * 3 / 4, "lock: {} bytes", lock.text.len());
-    let file = SourceFile::new(
-        "fleet.toml",
-        long_table("env", 1).replace("[services.hello.env]", "lock = \"uv.lock\"\n[services.hello.env]"),
-    );
-    let m = manifest::parse(&file).unwrap();
-    let p = plan::plan_service(&file, &m, Some("hello")).unwrap();
-    let select = || plan::plan_deps(&file, &p, black_box(&lock), &Platform::linux_amd64(), false).unwrap();
-    g.bench_function("uv-lock-10k-check", |b| b.iter(|| select().selected.len()));
-    g.bench_function("uv-lock-10k-llb", |b| {
-        b.iter(|| {
-            let deps = select();
-            let base = lower::ResolvedImage::unresolved(p.family.base.value.clone());
-            let l = lower::lower_service(&file, &p, &base, Some(&deps), &lower::LowerOptions::default()).unwrap();
-            l.state.marshal(&MarshalOptions::default()).unwrap().definition.def.len()
-        })
-    });
+    let text = long_table("env", 1).replace("[services.hello.env]", "lock = \"uv.lock\"\n[services.hello.env]");
+    lock_benches(&mut g, ("uv-lock-10k-check", "uv-lock-10k-llb"), &text, &lock);
     g.finish();
 }
 
 /// The largest uv.lock of the lock-differential corpus (openai-agents-python, ~850 kB): parse,
 /// walk and select it for CPython 3.11 linux/amd64, then lower and marshal the service.
 fn lock(c: &mut Criterion) {
-    use llb_graphs::{diag::SourceFile, llb::Platform, lower, manifest, plan};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lock-differential/real/openai-agents");
     let lock = SourceFile::new("uv.lock", std::fs::read_to_string(dir.join("uv.lock")).unwrap());
     let text =
         "[families.base]\nbase = \"python:3.11-slim\"\npython = \"3.11\"\n\n[services.agents]\nfamily = \"base\"\n\
         source = \"app\"\ncommand = [\"x\"]\nports = { service = 8080, health = 8081 }\nlock = \"uv.lock\"\n";
-    let file = SourceFile::new("fleet.toml", text);
-    let m = manifest::parse(&file).unwrap();
-    let p = plan::plan_service(&file, &m, Some("agents")).unwrap();
-    let platform = Platform::linux_amd64();
-    let select = || plan::plan_deps(&file, &p, black_box(&lock), &platform, false).unwrap();
     let mut g = c.benchmark_group("lock");
     g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(1));
-    g.bench_function("agents-select", |b| b.iter(|| select().selected.len()));
-    g.bench_function("agents-llb", |b| {
-        b.iter(|| {
-            let deps = select();
-            let base = lower::ResolvedImage::unresolved(p.family.base.value.clone());
-            let l = lower::lower_service(&file, &p, &base, Some(&deps), &lower::LowerOptions::default()).unwrap();
-            l.state.marshal(&MarshalOptions::default()).unwrap().definition.def.len()
-        })
-    });
+    lock_benches(&mut g, ("agents-select", "agents-llb"), text, &lock);
     g.finish();
 }
 
