@@ -93,3 +93,132 @@ fn vision_family_has_opencv_and_the_cuda_provider_without_torch() {
     c.assert_health_ok(6560);
     assert_eq!(c.exec(&["id", "-u"]).trim(), "10001");
 }
+
+/// The stand-in for `nvidia/cuda:12.1.1-devel-ubuntu22.04` (hack/gpu-devel-standin.sh: the runtime
+/// stand-in + build-essential + Debian's CUDA 12.4 toolkit), set by hack/test-gpu-families.sh.
+fn devel_standin() -> String {
+    let s = std::env::var("FLEET_GPU_DEVEL_STANDIN").unwrap_or_default();
+    assert!(
+        !s.is_empty(),
+        "FLEET_GPU_E2E=1 but FLEET_GPU_DEVEL_STANDIN is not set (hack/test-gpu-families.sh sets it)"
+    );
+    s
+}
+
+const LLM_SITE: &str = "/opt/fleet/families/family-llm-cu121/site";
+/// What the real CUDA runtime base has on its loader path (/usr/local/cuda/lib64: cudart and
+/// cuBLAS 12.1) and the stand-in has not: the same libraries from family-torch-cu121's nvidia
+/// wheels. `/stubs` is the toolkit's libcuda stub, for loading without a driver; on a GPU
+/// machine `--gpus all` brings the real libcuda.so.1.
+const LLM_LIBS: &str = "LD_LIBRARY_PATH=/stubs:/opt/fleet/families/family-torch-cu121/site/nvidia/cuda_runtime/lib:\
+/opt/fleet/families/family-torch-cu121/site/nvidia/cublas/lib";
+
+/// Builds family-llm-cu121 for `machine` (its llama-cpp-python compiled with nvcc in the devel
+/// stand-in: the long step, ~40 min on 2 cores) and checks what the image holds: vllm, accelerate
+/// and llama_cpp import; llama.cpp's CUDA library links the runtime's cudart and cuBLAS; and
+/// cuobjdump (the toolkit's own reader of fat binaries) lists SASS for exactly the profile's arch.
+fn llm_family_for(machine: &str, sm: &str) {
+    let (Some(s), Some(e)) = (standin(), env()) else { return };
+    let devel = devel_standin();
+    let _d = exclusive();
+    let image = format!("fleet-e2e/gpu-llm-{machine}:test");
+    let contexts = [
+        format!("nvidia/cuda:12.1.1-runtime-ubuntu22.04=docker-image://{s}"),
+        format!("nvidia/cuda:12.1.1-devel-ubuntu22.04=docker-image://{devel}"),
+    ];
+    let machine_arg = format!("MACHINE={machine}");
+    let extra = [
+        "--build-arg",
+        &machine_arg,
+        "--build-context",
+        &contexts[0],
+        "--build-context",
+        &contexts[1],
+        "--load",
+        "-t",
+        &image,
+    ];
+    let r =
+        e.build_on(Net::Host, &root().join("images/fleet.toml"), &root().join("images"), "family-llm-cu121", &extra);
+    assert!(r.ok, "family-llm-cu121 ({machine}):\n{}", r.text);
+    let dir = fleet_e2e::TempDir::new("gpu-llm");
+    let dir = dir.0.display().to_string();
+    // The stub's SONAME is libcuda.so.1, the name the library asks the loader for.
+    let rw = format!("{dir}:/x");
+    e.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        &rw,
+        "--entrypoint",
+        "cp",
+        &devel,
+        "/usr/lib/x86_64-linux-gnu/stubs/libcuda.so",
+        "/x/libcuda.so.1",
+    ]);
+    let lib = format!("{LLM_SITE}/llama_cpp/lib/libggml-cuda.so");
+    let stubs = format!("{dir}:/stubs");
+    // `cmd ARGS` in the family image as root, the stand-in's libraries on the loader path.
+    let run_in = |cmd: &str, args: &[&str]| {
+        let head = [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--user",
+            "0",
+            "-v",
+            &stubs,
+            "-e",
+            LLM_LIBS,
+            "--entrypoint",
+            cmd,
+            &image,
+        ];
+        e.docker_ok(&[&head[..], args].concat())
+    };
+    let ldd = run_in("ldd", &[&lib]);
+    assert!(!ldd.contains("not found"), "{ldd}");
+    for l in
+        ["libcudart.so.12 => /opt/fleet/families/family-torch-cu121", "libcublas.so.12 =>", "libcuda.so.1 => /stubs/"]
+    {
+        assert!(ldd.contains(l), "{l} in:\n{ldd}");
+    }
+    let imports = run_in(
+        "python3",
+        &["-c", "import accelerate, vllm, llama_cpp; print(vllm.__version__, accelerate.__version__, llama_cpp.__version__)"],
+    );
+    let v: Vec<&str> = imports.split_whitespace().collect();
+    assert_eq!(v.first().copied(), Some("0.4.1"), "{imports}");
+    assert_eq!(v.last().copied(), Some("0.3.36"), "{imports}");
+    // Out of the image, into the devel stand-in's cuobjdump.
+    run_in("cp", &[&lib, "/stubs/libggml-cuda.so"]);
+    let elf = e.docker_ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        &stubs,
+        "--entrypoint",
+        "cuobjdump",
+        &devel,
+        "--list-elf",
+        "/stubs/libggml-cuda.so",
+    ]);
+    let archs: std::collections::BTreeSet<&str> =
+        elf.split(|c: char| c == '.' || c.is_whitespace()).filter(|w| w.starts_with("sm_")).collect();
+    assert_eq!(archs.into_iter().collect::<Vec<_>>(), [sm], "SASS in libggml-cuda.so for {machine}:\n{elf}");
+}
+
+#[test]
+fn llm_family_mainpc_has_llama_cpp_built_with_cuda_for_sm_89() {
+    llm_family_for("mainpc", "sm_89");
+}
+
+#[test]
+fn llm_family_pc2_has_llama_cpp_built_with_cuda_for_sm_86() {
+    llm_family_for("pc2", "sm_86");
+}
