@@ -47,7 +47,7 @@ name="fleet-gpu-devel-standin-$$"
   printf "Package: *\nPin: release n=trixie\nPin-Priority: 100\n" > /etc/apt/preferences.d/trixie
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends build-essential >/dev/null
-  mkdir /tmp/debs && chmod 777 /tmp/debs && cd /tmp/debs
+  mkdir /tmp/debs && cd /tmp/debs
   for p in $PKGS; do apt-get download -qq "$p/trixie"; done
   for d in ./*.deb; do dpkg -x "$d" /; done
   cd / && rm -rf /tmp/debs /var/lib/apt/lists/* /etc/apt/sources.list.d/trixie.sources /etc/apt/preferences.d/trixie
