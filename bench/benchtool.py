@@ -7,6 +7,7 @@ Subcommands:
   llb-config LLB_JSON              the image config JSON
   llb-uv LLB_JSON                  "filename sha256 url" of the uv wheel the frontend installs with
   stack-report STACK_TSV           markdown medians and ratios of hack/bench.sh stack
+  stack-push-report PUSH_TSV       markdown: bytes the second service's push uploaded, per side
   peer-config LLB_JSON             ENV/WORKDIR/EXPOSE/LABEL/HEALTHCHECK/USER/ENTRYPOINT/CMD lines for bench/peer.sh
   lock-without PKG LOCK            uv.lock without PKG's [[package]] block, on stdout
   lock-with-version PKG VER FILE SHA256 SIZE URL LOCK
@@ -91,6 +92,21 @@ def cmd_stack_report(path):
         cell = lambda s: "%.2f s (n=%d)" % (med[s], len(times[scenario][s])) if s in med else "—"
         ratio = lambda s: "**%.2f×**" % (med["ours"] / med[s]) if s in med and "ours" in med else "—"
         print("| %s | %s | %s | %s | %s | %s |" % (scenario, cell("ours"), cell("pip"), cell("uv"), ratio("uv"), ratio("pip")))
+
+
+def cmd_stack_push_report(path):
+    """Markdown: what pushing a second service with the same lock uploaded, per side."""
+    names = {"ours": "ours", "uv": "uv Dockerfile", "pip": "pip Dockerfile"}
+    print("Push of a second service (bench/stack/app-b: same lock, own code) after the first, each into its own")
+    print("repository of the loopback registry (`docker push`; a layer the registry already has is mounted, not uploaded):")
+    print()
+    print("| side | bytes pushed | of which layers shared with the first service | layers pushed / layers |")
+    print("|---|---|---|---|")
+    with open(path) as f:
+        next(f)
+        for line in f:
+            _scenario, side, _run, total, shared, pushed, layers = line.rstrip("\n").split("\t")
+            print("| %s | %s | %s | %s / %s |" % (names.get(side, side), total, shared, pushed, layers))
 
 
 def cmd_llb_config(path):
@@ -442,6 +458,7 @@ COMMANDS = {
     "llb-config": cmd_llb_config,
     "llb-uv": cmd_llb_uv,
     "stack-report": cmd_stack_report,
+    "stack-push-report": cmd_stack_push_report,
     "peer-config": cmd_peer_config,
     "lock-without": cmd_lock_without,
     "lock-with-version": cmd_lock_with_version,

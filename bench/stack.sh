@@ -6,15 +6,19 @@
 # (both written by bench/stack-peers.sh into a temp dir; they download inside a RUN step with
 # --network=host and the CA bundle as a secret). Source hack/lib.sh and bench/lib.sh first.
 #
-# Scenarios (STACK_SCENARIOS, default "warm code lock"; "cold" prunes the daemon's whole build
+# Scenarios (STACK_SCENARIOS, default "warm code lock push"; "cold" prunes the daemon's whole build
 # cache before every build, so it is opt-in: never on a daemon others use):
 #   cold   `docker builder prune -af`, then build
 #   warm   no change
 #   code   one line added to app/main.py on every side
 #   lock   one small package added to pyproject.toml and `uv lock` (a new one each run), untimed;
 #          then each side builds the new lock (the pip side from `uv export` of it)
+#   push   each side's image pushed to the loopback registry as service A, then a second service
+#          (bench/stack/app-b: the same lock, its own code) built and pushed after it, into its own
+#          repository: what `docker push` uploaded for B ("Pushed", not "Mounted from" or
+#          "exists"), in bytes, and how much of that is layers B shares with A (dependencies)
 STACK_RUNS=${STACK_RUNS:-3}
-STACK_SCENARIOS=${STACK_SCENARIOS:-warm code lock}
+STACK_SCENARIOS=${STACK_SCENARIOS:-warm code lock push}
 STACK_CA=${STACK_CA:-/etc/ssl/certs/ca-certificates.crt}
 # Small pure-Python packages, one added per lock run.
 STACK_ADD=(six toolz tabulate wrapt attrs itsdangerous cachetools decorator)
@@ -24,7 +28,9 @@ stack_prepare() {
   STACK=$BENCH_WORK/stack
   PEERS=$BENCH_WORK/peers
   STACK_RESULTS=$BENCH_LOGS/stack.tsv
+  STACK_PUSHES=$BENCH_LOGS/stack-push.tsv
   printf 'scenario\tside\trun\trc\tseconds\n' >"$STACK_RESULTS"
+  printf 'scenario\tside\trun\tbytes\tshared_bytes\tlayers_pushed\tlayers\n' >"$STACK_PUSHES"
   mkdir -p "$STACK"
   cp -a "$bench_root/bench/stack/." "$STACK/"
   "$FE_BIN" llb "$STACK/fleet.toml" --target stack --format json >"$BENCH_WORK/stack.json" ||
@@ -52,6 +58,46 @@ stack_build() {
   ((rc == 0)) || { warn "stack $scenario $side $run: build failed (rc $rc); see $log"; tail -n 5 "$log" >&2; }
   log "$(printf 'stack %-5s %-4s %s%s %8.2f s' "$scenario" "$side" "$run" "${kind/timed/}" "$secs")"
   [[ $kind != timed ]] || printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$side" "$run" "$rc" "$secs" >>"$STACK_RESULTS"
+}
+
+# stack_build_b SIDE RUN: the second service (bench/stack/app-b) as fleet-bench/stack-b:SIDE.
+stack_build_b() {
+  local side=$1 run=$2 log=$BENCH_LOGS/stack-push-$1-$2-b.txt rc=0
+  local -a args=(buildx build --progress=plain -t "fleet-bench/stack-b:$side")
+  case $side in
+    ours) args+=(--network=none -f "$STACK/fleet.toml" --target stack-b --build-arg "BUILDKIT_SYNTAX=$FE_REF" "$STACK") ;;
+    uv | pip)
+      rm -rf "$PEERS/$side-b" && cp -a "$PEERS/$side" "$PEERS/$side-b"
+      rm -rf "$PEERS/$side-b/app" && cp -a "$STACK/app-b" "$PEERS/$side-b/app"
+      args+=(--network=host --secret "id=ca,src=$STACK_CA" -f "$PEERS/$side-b/Dockerfile" "$PEERS/$side-b") ;;
+  esac
+  timeout "$BENCH_BUILD_TIMEOUT" "$DOCKER" "${args[@]}" >"$log" 2>&1 || rc=$?
+  ((rc == 0)) || die "stack push $side $run: the second service failed to build (rc $rc); see $log"
+}
+
+# stack_push SIDE RUN: pushes A then B into fresh repositories of the loopback registry; one
+# "push SIDE RUN bytes_pushed shared_bytes_pushed layers_pushed layers" line into $STACK_PUSHES.
+stack_push() {
+  local side=$1 run=$2 repo="$FLEET_REGISTRY/fleet-bench-push-$$-$2" log=$BENCH_LOGS/stack-push-$1-$2.txt
+  stack_build_b "$side" "$run"
+  "$DOCKER" tag "fleet-bench/stack:$side" "$repo/$side-a:1"
+  "$DOCKER" tag "fleet-bench/stack-b:$side" "$repo/$side-b:1"
+  "$DOCKER" push "$repo/$side-a:1" >"$log.a" 2>&1 || die "push of $repo/$side-a failed; see $log.a"
+  "$DOCKER" push "$repo/$side-b:1" >"$log" 2>&1 || die "push of $repo/$side-b failed; see $log"
+  local a b
+  a=$(registry_manifest "fleet-bench-push-$$-$run/$side-a" 1) b=$(registry_manifest "fleet-bench-push-$$-$run/$side-b" 1)
+  jq -rn --arg side "$side" --arg run "$run" --argjson a "$a" --argjson b "$b" --rawfile log "$log" '
+    [$log | scan("(?m)^([0-9a-f]{12}): Pushed") | .[0]] as $pushed
+    | [$a.layers[].digest] as $shared
+    | [$b.layers[] | select((.digest[7:19]) as $id | $pushed | index($id))] as $up
+    | "push\t\($side)\t\($run)\t\([$up[].size] | add // 0)\t\([$up[] | select(.digest as $d | $shared | index($d)) | .size] | add // 0)\t\($up | length)\t\($b.layers | length)"' >>"$STACK_PUSHES"
+  log "$(tail -n 1 "$STACK_PUSHES")"
+}
+
+# registry_manifest REPO TAG: the image manifest JSON the loopback registry serves.
+registry_manifest() {
+  curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "$FLEET_REGISTRY_URL/v2/$1/manifests/$2"
 }
 
 stack_all() {
@@ -97,6 +143,7 @@ run_stack() {
       code) for ((i = 1; i <= STACK_RUNS; i++)); do stack_edit_app "$i"; stack_all code "$i"; done ;;
       lock) stack_all lock 0 setup
         for ((i = 1; i <= STACK_RUNS; i++)); do stack_add_package "${STACK_ADD[i - 1]}"; stack_all lock "$i"; done ;;
+      push) for side in ours uv pip; do stack_build "$side" push 1 setup; stack_push "$side" 1; done ;;
       *) die "unknown stack scenario $scenario" ;;
     esac
   done
@@ -109,6 +156,7 @@ run_stack() {
     echo
     bt stack-report "$STACK_RESULTS"
     echo
+    [[ $(wc -l <"$STACK_PUSHES") -le 1 ]] || bt stack-push-report "$STACK_PUSHES"
     for side in ours uv pip; do
       "$DOCKER" image inspect --format "- $side image: {{.Size}} bytes, {{len .RootFS.Layers}} layers" "fleet-bench/stack:$side" 2>/dev/null || true
     done
