@@ -5,7 +5,7 @@
 //! code-only change re-runs just the copy.
 
 use super::base::ResolvedImage;
-use super::Cx;
+use super::{Cx, Layered};
 use crate::llb::{Copy, Exec, FileAction, LocalSource, Mount, OpMeta, Owner, State};
 use crate::plan::APP_UID;
 
@@ -18,7 +18,8 @@ const CHECK_SCRIPT: &str = r#"test -x /usr/bin/tini || { echo "fleet-frontend: b
 d=$3; o=$4; mkdir -p "$d"; shift 4
 for w; do mkdir -p "$d/$w"; chown "$o" "$d/$w"; done"#;
 
-pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> State {
+/// The app tree: two layers, the skeleton of the check step and the copy on it.
+pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> Layered {
     let skel = check_and_layout(cx, base_state, base);
     let ctx = context(cx);
     let plan = cx.plan;
@@ -59,11 +60,12 @@ pub(super) fn lower_app(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -
             .then(FileAction::mkfile("/etc/machine-profile.json", 0o644, p.canonical_json()).owner(Owner::id(0, 0)));
     }
     let name = format!("copy {} to {}", display_dir(&plan.source.value), plan.workdir);
-    skel.file(actions, cx.meta(name, &plan.source.span))
+    let meta = cx.meta(name, &plan.source.span);
+    Layered::on(skel.history, skel.state.file(actions, meta.clone()), &meta)
 }
 
 /// The check-and-layout exec. Its root is the base, read-only; its only output is the skeleton.
-fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> State {
+fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> Layered {
     let plan = cx.plan;
     // The logic takes its values as positional arguments so BuildKit's "process ... did not
     // complete" line stays short and the script text is the same for every service.
@@ -78,12 +80,11 @@ fn check_and_layout(cx: &Cx<'_>, base_state: &State, base: &ResolvedImage) -> St
         .network(cx.opts.network)
         .extra_hosts(&cx.opts.extra_hosts)
         .readonly_root()
-        .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
-        .meta(
-            cx.meta(format!("check tini in family {}, lay out {}", plan.family.name, plan.workdir), &plan.family_span),
-        );
-    let run = base_state.run(exec);
-    run.mount_output(OUT).unwrap_or_default()
+        .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false });
+    let meta =
+        cx.meta(format!("check tini in family {}, lay out {}", plan.family.name, plan.workdir), &plan.family_span);
+    let run = base_state.run(exec.meta(meta.clone()));
+    Layered::on(vec![], run.mount_output(OUT).unwrap_or_default(), &meta)
 }
 
 /// The build context, narrowed to the service's source directory.

@@ -10,14 +10,15 @@ use crate::llb::{CacheSharing, Copy, Exec, FileAction, HttpSource, Mount, OpMeta
 use crate::lock::{Artifact, ArtifactKind, Selected};
 use crate::plan::ServicePlan;
 
-use super::Cx;
+use super::{Cx, Layered};
 
 use crate::plan::LockedDeps;
 const REQS: &str = "/fleet/req";
 const OUT: &str = "/fleet/out";
 
-/// The install prefix as a state whose root is the image root (files under the prefix).
-pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> Result<State, Box<Diagnostic>> {
+/// The install prefix as a state whose root is the image root (files under the prefix), with
+/// the history of its layers.
+pub(super) fn lower_deps(cx: &Cx<'_>, base: &State, deps: &LockedDeps) -> Result<Layered, Box<Diagnostic>> {
     lower_deps_named(cx, base, deps, &cx.plan.name, None)
 }
 
@@ -29,7 +30,7 @@ pub(super) fn lower_deps_named(
     deps: &LockedDeps,
     label: &str,
     builder: Option<&State>,
-) -> Result<State, Box<Diagnostic>> {
+) -> Result<Layered, Box<Diagnostic>> {
     let cx = &Cx { file: cx.file, plan: cx.plan, opts: cx.opts, label };
     // A private index needs credentials, which only pip can send (BuildKit v0.13 HTTP sources
     // have no auth: cap `source.http.auth` arrived later).

@@ -3,8 +3,8 @@
 //! digests), so one build or bake of several services builds the family once.
 
 use super::deps::lower_deps_named;
-use super::Cx;
 use super::ResolvedImage;
+use super::{history_text, Cx, Layered};
 use crate::llb::{CacheSharing, Copy, Exec, FileAction, Mount, OpMeta, State};
 use crate::plan::LockedDeps;
 use crate::plan::{At, BuilderPlan, FamilyLayer, APP_UID};
@@ -45,26 +45,28 @@ aptget install -y -qq --no-install-recommends $missing || {
   exit 1
 }"#;
 
+/// The chain on `base`; the history lists the layers it adds to the base's.
 pub(super) fn lower_chain(
     cx: &Cx<'_>,
     base: &State,
     family_deps: &[LockedDeps],
-) -> Result<State, Box<crate::diag::Diagnostic>> {
-    let mut st = base.clone();
+) -> Result<Layered, Box<crate::diag::Diagnostic>> {
+    let mut out = Layered { state: base.clone(), history: vec![] };
     for layer in &cx.plan.family.chain {
         if let Some(user) = &layer.user {
-            st = user_step(cx, &st, layer, &user.value, &user.span);
+            out = user_step(cx, out, layer, &user.value, &user.span);
         }
         if !layer.apt.is_empty() {
-            st = apt_step(cx, &st, layer, &layer.apt, root_family(cx, layer));
+            let (st, meta) = apt_step(cx, &out.state, layer, &layer.apt, root_family(cx, layer));
+            out = Layered::on(out.history, st, &meta);
         }
         if let Some(deps) = family_deps.iter().find(|d| d.prefix == crate::plan::family_site(&layer.name)) {
             let builder = layer.builder.as_ref().map(|b| builder_state(cx, layer, b));
-            let d = lower_deps_named(cx, &st, deps, &family_label(&layer.name), builder.as_ref())?;
-            st = on_top(cx, &st, &d, &deps.prefix, layer);
+            let d = lower_deps_named(cx, &out.state, deps, &family_label(&layer.name), builder.as_ref())?;
+            out = on_top(cx, out, &d, &deps.prefix, layer);
         }
     }
-    Ok(st)
+    Ok(out)
 }
 
 /// The builder stage of `layer`'s compiled packages: its image (resolved by the caller, or
@@ -77,7 +79,7 @@ fn builder_state(cx: &Cx<'_>, layer: &FamilyLayer, b: &BuilderPlan) -> State {
     let mut st = super::base::lower_image(&fcx, &resolved, &b.image.value, &b.image.span, "builder");
     if !b.apt.is_empty() {
         // Its own apt caches: the builder's distribution need not be the family's.
-        st = apt_step(cx, &st, layer, &b.apt, &format!("{}-builder", layer.name));
+        st = apt_step(cx, &st, layer, &b.apt, &format!("{}-builder", layer.name)).0;
     }
     b.env.iter().fold(st, |st, (k, v)| st.env(k, v))
 }
@@ -95,16 +97,19 @@ fn meta(cx: &Cx<'_>, layer: &FamilyLayer, what: String, span: &std::ops::Range<u
     Cx { file: cx.file, plan: cx.plan, opts: cx.opts, label: &label }.meta(what, span)
 }
 
-fn user_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, user: &str, span: &std::ops::Range<usize>) -> State {
+fn user_step(cx: &Cx<'_>, st: Layered, layer: &FamilyLayer, user: &str, span: &std::ops::Range<usize>) -> Layered {
+    let meta = meta(cx, layer, format!("create user {user} ({APP_UID}:{APP_UID})"), span);
     let exec = Exec::new(["/bin/sh", "-c", USER_SCRIPT, "fleet-user", user, &APP_UID.to_string()])
         .user("0:0")
         .network(crate::llb::NetMode::None)
-        .meta(meta(cx, layer, format!("create user {user} ({APP_UID}:{APP_UID})"), span));
-    st.run(exec).root()
+        .meta(meta.clone());
+    let root = st.state.run(exec).root();
+    Layered::on(st.history, root, &meta)
 }
 
-/// Installs `apt` on `st`; `root` keys the caches (the image the packages come for).
-fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, apt: &[At<String>], root: &str) -> State {
+/// Installs `apt` on `st` (one layer, made by the op of the returned metadata); `root` keys the
+/// caches (the image the packages come for).
+fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, apt: &[At<String>], root: &str) -> (State, OpMeta) {
     let p = &cx.opts.platform;
     let ns = cx.opts.cache_ns.as_deref().filter(|n| !n.is_empty()).map(|n| format!("{n}/")).unwrap_or_default();
     // Lists and archives differ per distribution and architecture: key the caches by the root
@@ -130,23 +135,29 @@ fn apt_step(cx: &Cx<'_>, st: &State, layer: &FamilyLayer, apt: &[At<String>], ro
             sharing: CacheSharing::Locked,
             owner: None,
         })
-        .mount(super::ca::mount())
-        .meta(meta(cx, layer, format!("apt-get install {}", pkgs.join(" ")), &span));
-    st.run(exec).root()
+        .mount(super::ca::mount());
+    let meta = meta(cx, layer, format!("apt-get install {}", pkgs.join(" ")), &span);
+    (st.run(exec.meta(meta.clone())).root(), meta)
 }
 
-/// A family's installed packages on top of the chain so far.
-fn on_top(cx: &Cx<'_>, st: &State, deps: &State, prefix: &str, layer: &FamilyLayer) -> State {
+/// A family's installed packages on top of the chain so far: their layers (`MergeOp`), or one
+/// layer of copies.
+fn on_top(cx: &Cx<'_>, st: Layered, deps: &Layered, prefix: &str, layer: &FamilyLayer) -> Layered {
+    let mut history = st.history;
     let out = if cx.opts.merge_op {
-        State::merge(&[st.clone(), deps.clone()], meta(cx, layer, "merge locked packages".into(), &layer.span))
+        history.extend(deps.history.iter().cloned());
+        let m = meta(cx, layer, "merge locked packages".into(), &layer.span);
+        State::merge(&[st.state.clone(), deps.state.clone()], m)
     } else {
         let c = FileAction::copy(
-            deps,
+            &deps.state,
             prefix,
             prefix,
             Copy { dir_copy_contents: true, create_dest_path: true, ..Default::default() },
         );
-        st.file(c, meta(cx, layer, "copy locked packages".into(), &layer.span))
+        let m = meta(cx, layer, "copy locked packages".into(), &layer.span);
+        history.push(history_text(&m));
+        st.state.file(c, m)
     };
-    out.with_meta_of(st)
+    Layered { state: out.with_meta_of(&st.state), history }
 }

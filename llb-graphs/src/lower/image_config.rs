@@ -62,13 +62,15 @@ pub fn healthcheck_command(port: u16, path: &str) -> Vec<String> {
     vec!["CMD".into(), "python3".into(), "-c".into(), HEALTH_PROBE.into(), url]
 }
 
+/// `layers`: one history text per layer the build adds to the base's, in order
+/// ([`super::Layered`]).
 pub(super) fn lower_image_config(
     plan: &ServicePlan,
     base: &ResolvedImage,
     sites: &[String],
+    layers: &[String],
     opts: &LowerOptions,
 ) -> Result<Value, ImageConfigError> {
-    let with_deps = !sites.is_empty();
     let mut img: ImageConfiguration = if base.config.is_null() {
         ImageConfiguration::default()
     } else {
@@ -102,8 +104,9 @@ pub(super) fn lower_image_config(
     let created = opts.source_date_epoch.map(rfc3339);
     img.set_created(created.clone());
     img.set_rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build()?);
+    // One entry per layer (none marked empty): BuildKit then adds no entry of its own.
     let mut history = img.history().clone().unwrap_or_default();
-    for step in history_steps(plan, with_deps, opts.merge_op) {
+    for step in layers {
         let mut h = HistoryBuilder::default().created_by(format!("fleet-frontend: {step}")).build()?;
         h.set_created(created.clone());
         history.push(h);
@@ -146,36 +149,6 @@ fn family_config(
         cfg.set_user(Some(format!("{APP_UID}:{APP_UID}")));
     }
     cfg
-}
-
-/// One entry per layer the build adds, in order (the exporter reconciles any difference).
-fn history_steps(plan: &ServicePlan, with_deps: bool, merge: bool) -> Vec<String> {
-    let mut steps = vec![];
-    for l in &plan.family.chain {
-        if let Some(u) = &l.user {
-            steps.push(format!("family {}: user {}", l.name, u.value));
-        }
-        if !l.apt.is_empty() {
-            steps.push(format!("family {}: apt-get install ({} packages)", l.name, l.apt.len()));
-        }
-        if l.lock.is_some() {
-            steps.push(format!("family {}: locked packages", l.name));
-        }
-    }
-    let svc = &plan.name;
-    if plan.kind == TargetKind::Family {
-        return steps;
-    }
-    match (merge, with_deps && plan.lock.is_some()) {
-        (true, true) => steps.extend([
-            format!("{svc} locked packages"),
-            format!("{svc} app layout (tini checked)"),
-            format!("{svc} app files"),
-        ]),
-        (true, false) => steps.extend([format!("{svc} app layout (tini checked)"), format!("{svc} app files")]),
-        (false, _) => steps.push(format!("{svc} app files")),
-    }
-    steps
 }
 
 fn merged_env(base: &ResolvedImage, plan: &ServicePlan, sites: &[String], opts: &LowerOptions) -> Vec<String> {

@@ -12,7 +12,7 @@ use crate::plan::UvWheel;
 
 use super::deps::{fetch_http, fetch_pip, requirements};
 use super::groups::{groups, Group, LAYER_BUDGET};
-use super::Cx;
+use super::{Cx, Layered};
 use crate::plan::LockedDeps;
 
 const WHEELS: &str = "/fleet/wheels";
@@ -51,7 +51,8 @@ if bad:
     sys.exit("fleet-frontend: locked wheels collide in " + sys.argv[1] + ":\n  " + "\n  ".join(bad[:20]))
 "#;
 
-/// The prefix tree (root = image root) of `deps`' wheels, installed group by group.
+/// The prefix tree (root = image root) of `deps`' wheels, installed group by group, with the
+/// history of its layers.
 pub(super) fn install_groups(
     cx: &Cx<'_>,
     base: &State,
@@ -59,10 +60,10 @@ pub(super) fn install_groups(
     with_urls: bool,
     uv: Option<(&UvWheel, State)>,
     extra_layers: usize,
-) -> Result<State, Box<Diagnostic>> {
+) -> Result<Layered, Box<Diagnostic>> {
     let groups = groups(&deps.selected);
     budget(cx, deps, groups.len() + extra_layers)?;
-    let installed: Vec<(String, State)> = groups
+    let installed: Vec<(String, Layered)> = groups
         .iter()
         .map(|g| {
             let part = LockedDeps { selected: g.members.clone(), ..deps.clone() };
@@ -94,8 +95,15 @@ fn budget(cx: &Cx<'_>, deps: &LockedDeps, layers: usize) -> Result<(), Box<Diagn
     Err(Box::new(Diagnostic::error(cx.file, deps.span.clone(), msg).with_help(help).rule(&crate::rules::LAYER_BUDGET)))
 }
 
-/// One group's install exec: its own wheels and requirements, output on scratch.
-fn install_one(cx: &Cx<'_>, base: &State, part: &LockedDeps, with_urls: bool, uv: Option<&State>, g: &Group) -> State {
+/// One group's install exec: its own wheels and requirements, output on scratch (one layer).
+fn install_one(
+    cx: &Cx<'_>,
+    base: &State,
+    part: &LockedDeps,
+    with_urls: bool,
+    uv: Option<&State>,
+    g: &Group,
+) -> Layered {
     let wheels = if with_urls { fetch_http(cx, part) } else { fetch_pip(cx, base, part) };
     let reqs = requirements(cx, part);
     let target = format!("{OUT}{}", part.prefix);
@@ -126,8 +134,8 @@ fn install_one(cx: &Cx<'_>, base: &State, part: &LockedDeps, with_urls: bool, uv
         1 => "1 locked wheel".to_string(),
         n => format!("{n} locked wheels"),
     };
-    exec = exec.meta(cx.meta(format!("{tool} install {}: {n} (hash-checked)", label(g)), &part.span));
-    base.run(exec).mount_output(OUT).unwrap_or_default()
+    let meta = cx.meta(format!("{tool} install {}: {n} (hash-checked)", label(g)), &part.span);
+    Layered::on(vec![], base.run(exec.meta(meta.clone())).mount_output(OUT).unwrap_or_default(), &meta)
 }
 
 /// pip with the same contract: offline, hash-checked, no bytecode (`--no-compile`: pip
@@ -156,37 +164,45 @@ fn pip_args(target: &str, reqs: &str) -> Vec<String> {
     .collect()
 }
 
-/// The collision check, then the groups layered in order.
-fn layer(cx: &Cx<'_>, base: &State, deps: &LockedDeps, installed: &[(String, State)]) -> State {
+/// The collision check, then the groups layered in order: with `MergeOp` the check's (empty)
+/// layer and every group's, else one layer of copies.
+fn layer(cx: &Cx<'_>, base: &State, deps: &LockedDeps, installed: &[(String, Layered)]) -> Layered {
     if installed.len() <= 1 {
-        return installed.first().map(|(_, s)| s.clone()).unwrap_or_default();
+        return installed.first().map(|(_, l)| l.clone()).unwrap_or_default();
     }
     let mut args: Vec<String> = vec!["python3".into(), "-c".into(), CHECK.into(), deps.prefix.clone()];
     let mut mounts = vec![];
     for (i, (label, st)) in installed.iter().enumerate() {
         let dir = format!("{GROUPS}/{i:02}");
         args.push(format!("{dir}={label}"));
-        mounts.push(Mount::Layer { dest: dir, source: st.clone(), selector: None, readonly: true });
+        mounts.push(Mount::Layer { dest: dir, source: st.state.clone(), selector: None, readonly: true });
     }
     let mut check =
         Exec::new(args).env("PYTHONDONTWRITEBYTECODE", "1").user("0:0").network(NetMode::None).readonly_root();
     for m in mounts {
         check = check.mount(m);
     }
+    let check_meta = cx.meta(format!("check {} install groups for colliding files", installed.len()), &deps.span);
     let check = check
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
-        .meta(cx.meta(format!("check {} install groups for colliding files", installed.len()), &deps.span));
+        .meta(check_meta.clone());
     let checked = base.run(check).mount_output(OUT).unwrap_or_default();
     let meta = cx.meta(format!("layer {} install groups", installed.len()), &deps.span);
     if cx.opts.merge_op {
-        let mut layers = vec![checked];
-        layers.extend(installed.iter().map(|(_, s)| s.clone()));
-        return State::merge(&layers, meta);
+        // The check's output is a layer too, an empty one: BuildKit exports it.
+        let mut out = Layered::on(vec![], checked, &check_meta);
+        let mut layers = vec![out.state.clone()];
+        for (_, l) in installed {
+            layers.push(l.state.clone());
+            out.history.extend(l.history.iter().cloned());
+        }
+        out.state = State::merge(&layers, meta);
+        return out;
     }
     let contents = Copy { dir_copy_contents: true, create_dest_path: true, ..Default::default() };
     let mut actions = FileAction::copy(&checked, "/", "/", contents.clone());
-    for (_, st) in installed {
-        actions = actions.then(FileAction::copy(st, deps.prefix.clone(), deps.prefix.clone(), contents.clone()));
+    for (_, l) in installed {
+        actions = actions.then(FileAction::copy(&l.state, deps.prefix.clone(), deps.prefix.clone(), contents.clone()));
     }
-    State::scratch().file(actions, meta)
+    Layered::on(vec![], State::scratch().file(actions, meta.clone()), &meta)
 }

@@ -122,7 +122,7 @@ pub fn lower_service_with(
     }
     let cx = Cx { file, plan, opts, label: &plan.name };
     let base_state = base::lower_base(&cx, base);
-    let family_state = family::lower_chain(&cx, &base_state, deps)?;
+    let family = family::lower_chain(&cx, &base_state, deps)?;
     if plan.kind == crate::plan::TargetKind::Family {
         let sites: Vec<String> = plan
             .family
@@ -132,13 +132,13 @@ pub fn lower_service_with(
             .map(|l| crate::plan::family_site(&l.name))
             .filter(|p| deps.iter().any(|d| &d.prefix == p))
             .collect();
-        let image_config = image_config::lower_image_config(plan, base, &sites, opts)?;
-        return Ok(Lowered { state: family_state, image_config });
+        let image_config = image_config::lower_image_config(plan, base, &sites, &family.history, opts)?;
+        return Ok(Lowered { state: family.state, image_config });
     }
-    let app = app::lower_app(&cx, &family_state, base);
+    let app = app::lower_app(&cx, &family.state, base);
     let own = deps.iter().find(|d| d.prefix == SITE);
-    let deps_state = own.map(|d| deps::lower_deps(&cx, &family_state, d)).transpose()?;
-    let state = runtime::lower_runtime(&cx, &family_state, deps_state.as_ref(), &app);
+    let own_deps = own.map(|d| deps::lower_deps(&cx, &family.state, d)).transpose()?;
+    let runtime = runtime::lower_runtime(&cx, &family, own_deps.as_ref(), &app);
     // Import order: the service's packages first, then each family's from the leaf up.
     let mut sites: Vec<String> = own.map(|d| d.prefix.clone()).into_iter().collect();
     for layer in plan.family.chain.iter().rev() {
@@ -147,14 +147,42 @@ pub fn lower_service_with(
             sites.push(prefix);
         }
     }
-    let image_config = image_config::lower_image_config(plan, base, &sites, opts)?;
-    Ok(Lowered { state, image_config })
+    let image_config = image_config::lower_image_config(plan, base, &sites, &runtime.history, opts)?;
+    Ok(Lowered { state: runtime.state, image_config })
 }
 
 /// The build context as the service's copy step reads it, so a frontend can solve the same
 /// transfer early and check the source directory exists before building.
 pub fn context_state(file: &SourceFile, plan: &ServicePlan, opts: &LowerOptions) -> State {
     app::context(&Cx { file, plan, opts, label: &plan.name })
+}
+
+/// A lowered tree and one history text per layer it adds, bottom first: the layers BuildKit
+/// exports for it. An exec's mount output on scratch is one layer, an op on top of a tree adds
+/// one, and `MergeOp` concatenates its inputs' layers (scratch inputs dropped). The image config
+/// lists exactly these after the base's, so the exporter pads no entry of its own from the
+/// daemon's cache records (moby/buildkit exporter/containerimage/writer.go
+/// `normalizeLayersAndHistory`), which differ between a daemon that ran a step and one that
+/// imported it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layered {
+    pub state: State,
+    pub history: Vec<String>,
+}
+
+impl Layered {
+    /// `state`, one layer on top of a tree with `below`'s history, made by the op `meta` names.
+    pub fn on(below: Vec<String>, state: State, meta: &OpMeta) -> Self {
+        let mut history = below;
+        history.push(history_text(meta));
+        Self { state, history }
+    }
+}
+
+/// The history text of the layer an op makes: its progress name (`[web] copy app/ to /app`),
+/// which depends on the manifest and its locks only.
+pub(crate) fn history_text(meta: &OpMeta) -> String {
+    meta.custom_name.clone().unwrap_or_default()
 }
 
 /// What every lowering step reads.

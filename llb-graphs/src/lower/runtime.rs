@@ -2,16 +2,24 @@
 //! layered by `MergeOp` when the daemon lists cap `mergeop` (no copy, layers reused), copied
 //! onto the base otherwise. Nothing else from the builder steps (wheels, caches, pip) reaches it.
 
-use super::Cx;
+use super::{Cx, Layered};
 use crate::llb::{Copy, FileAction, State};
 
-pub(super) fn lower_runtime(cx: &Cx<'_>, base_state: &State, deps: Option<&State>, app: &State) -> State {
+/// The runtime image on `base` (the family chain); the history lists the layers added to it.
+pub(super) fn lower_runtime(cx: &Cx<'_>, base: &Layered, deps: Option<&Layered>, app: &Layered) -> Layered {
     let plan = cx.plan;
+    let base_state = &base.state;
     let what = if deps.is_some() { "dependencies and app onto base" } else { "app onto base" };
+    let mut history = base.history.clone();
     let st = if cx.opts.merge_op {
+        // A merge's layers are its inputs' layers, in order.
         let mut layers = vec![base_state.clone()];
-        layers.extend(deps.cloned());
-        layers.push(app.clone());
+        if let Some(d) = deps {
+            layers.push(d.state.clone());
+            history.extend(d.history.iter().cloned());
+        }
+        layers.push(app.state.clone());
+        history.extend(app.history.iter().cloned());
         State::merge(&layers, cx.meta(format!("merge {what}"), &plan.span))
     } else {
         // Without an owner a copy keeps the uid/gid the trees already have.
@@ -23,11 +31,13 @@ pub(super) fn lower_runtime(cx: &Cx<'_>, base_state: &State, deps: Option<&State
                 Copy { dir_copy_contents: true, create_dest_path: true, ..Default::default() },
             )
         };
-        let mut actions = tree(app, &plan.workdir);
+        let mut actions = tree(&app.state, &plan.workdir);
         if let Some(d) = deps {
-            actions = tree(d, crate::plan::SITE).then(actions);
+            actions = tree(&d.state, crate::plan::SITE).then(actions);
         }
-        base_state.file(actions, cx.meta(format!("copy {what}"), &plan.span))
+        let meta = cx.meta(format!("copy {what}"), &plan.span);
+        history.push(super::history_text(&meta));
+        base_state.file(actions, meta)
     };
-    st.with_meta_of(base_state)
+    Layered { state: st.with_meta_of(base_state), history }
 }

@@ -6,7 +6,7 @@
 //! prefix reaches the runtime stage.
 
 use super::deps::artifact_source;
-use super::Cx;
+use super::{Cx, Layered};
 use crate::llb::{Exec, Mount, NetMode, State};
 use crate::lock::Selected;
 
@@ -25,16 +25,18 @@ pub(super) struct BuildOn<'a> {
     pub builder: &'a State,
 }
 
-/// `installed` (wheels under `prefix`) plus every sdist of `sdists`, built and installed.
+/// `installed` (wheels under `prefix`) plus every sdist of `sdists`, built and installed: one
+/// layer more, on top of `installed`'s (the install writes into a mount of it).
 pub(super) fn build_and_install(
     cx: &Cx<'_>,
     on: &BuildOn<'_>,
-    installed: &State,
+    installed: &Layered,
     sdists: &[Selected],
     prefix: &str,
     span: &std::ops::Range<usize>,
-) -> State {
-    let built: Vec<State> = sdists.iter().map(|s| build_one(cx, on.builder, installed, s, prefix, span)).collect();
+) -> Layered {
+    let built: Vec<State> =
+        sdists.iter().map(|s| build_one(cx, on.builder, &installed.state, s, prefix, span)).collect();
     let wheels = State::merge(&built, cx.meta(format!("collect {} wheels built from sdists", built.len()), span));
     let script = format!(
         "exec python3 -m pip install --no-index --no-deps --no-compile --no-cache-dir --disable-pip-version-check --target \"$1\" {BUILT}/*.whl"
@@ -47,9 +49,10 @@ pub(super) fn build_and_install(
             .readonly_root()
             .mount(Mount::Layer { dest: BUILT.into(), source: wheels, selector: None, readonly: true })
             .mount(Mount::Tmpfs { dest: "/tmp".into(), size: 0 })
-            .mount(Mount::Layer { dest: OUT.into(), source: installed.clone(), selector: None, readonly: false })
-            .meta(cx.meta(format!("install {} built from source", plural(sdists.len(), "package")), span));
-    on.base.run(exec).mount_output(OUT).unwrap_or_default()
+            .mount(Mount::Layer { dest: OUT.into(), source: installed.state.clone(), selector: None, readonly: false });
+    let meta = cx.meta(format!("install {} built from source", plural(sdists.len(), "package")), span);
+    let out = on.base.run(exec.meta(meta.clone())).mount_output(OUT).unwrap_or_default();
+    Layered::on(installed.history.clone(), out, &meta)
 }
 
 fn build_one(
