@@ -2,7 +2,8 @@
 //! loopback registry (`--cache-to type=registry,mode=max`); a second, empty dockerd on this machine
 //! (tests/support/daemon.rs: its own data root, exec root, socket and containerd) imports it
 //! (`--cache-from`) and builds the same service with every step CACHED, no wheel fetched from the
-//! mirror, and byte-identical layers (`SOURCE_DATE_EPOCH` + `rewrite-timestamp=true`).
+//! mirror, byte-identical layers and the same image digest (`SOURCE_DATE_EPOCH` +
+//! `rewrite-timestamp=true`).
 
 use std::path::Path;
 use std::process::Command;
@@ -21,19 +22,22 @@ struct Image {
     digest: String,
     layers: Vec<String>,
     config: serde_json::Value,
+    manifest: serde_json::Value,
 }
 
 impl Image {
-    /// The config without the history entries BuildKit's exporter adds for layers the frontend's
-    /// history does not cover (`comment: buildkit.exporter.image.v0`, `created_by` = the local
-    /// description of the ref, which differs between a daemon that ran the step and one that
-    /// imported it).
-    fn config_without_exporter_history(&self) -> serde_json::Value {
-        let mut c = self.config.clone();
-        if let Some(h) = c["history"].as_array_mut() {
-            h.retain(|e| e["comment"] != "buildkit.exporter.image.v0");
-        }
-        c
+    /// History entries BuildKit's exporter added for layers the frontend's history does not
+    /// cover (`comment: buildkit.exporter.image.v0`, `created_by` = the daemon's own description
+    /// of the ref, which differs between a daemon that ran the step and one that imported it).
+    fn exporter_history(&self) -> Vec<&serde_json::Value> {
+        let h = self.config["history"].as_array().expect("history");
+        h.iter().filter(|e| e["comment"] == "buildkit.exporter.image.v0").collect()
+    }
+
+    /// History entries that stand for a layer (OCI image spec: `empty_layer` unset or false).
+    fn layer_history(&self) -> usize {
+        let h = self.config["history"].as_array().expect("history");
+        h.iter().filter(|e| e["empty_layer"] != true).count()
     }
 }
 
@@ -63,7 +67,7 @@ fn build(mut docker: Command, e: &Env, ctx: &Path, mirror: &Mirror, cache: &[&st
     let manifest = layout.blob(&digest);
     let config = layout.blob(manifest["config"]["digest"].as_str().expect("config digest"));
     let layers = manifest["layers"].as_array().expect("layers").iter().map(|l| l["digest"].to_string()).collect();
-    (r, Image { digest, layers, config })
+    (r, Image { digest, layers, config, manifest })
 }
 
 /// The service's own steps (`[web] ...`): what the frontend emitted, by name.
@@ -103,7 +107,7 @@ fn assert_all_cached(one: &str, two: &str) {
 }
 
 #[test]
-fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_with_identical_layers() {
+fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_with_the_same_digest() {
     let Some(e) = env() else { return };
     // Alone: it asserts that nothing runs on the second daemon, and concurrent builds of the
     // same wheels on the main daemon have made its cache miss (seen in a full e2e run).
@@ -138,12 +142,22 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     // Every layer is byte-identical (a push from the second daemon uploads no layer again) ...
     assert_eq!(two_img.layers, one_img.layers, "the two daemons built different layers");
     assert!(one_img.layers.len() >= 4, "{:?}", one_img.layers);
-    // ... and so is the config, except the history BuildKit fills in for layers the frontend's
-    // history does not list. That padding is why the manifest digests still differ today: the
-    // frontend writes one "locked packages" history entry for the collision-check layer plus one
-    // layer per install group (llb-graphs/src/lower/image_config.rs `history_steps`). Once it
-    // writes one entry per layer, this becomes `assert_eq!(two_img.digest, one_img.digest)`.
-    assert_eq!(two_img.config_without_exporter_history(), one_img.config_without_exporter_history());
-    eprintln!("manifest digests: daemon 1 {}, daemon 2 {}", one_img.digest, two_img.digest);
+    // ... and so is the config: the frontend's history names every layer (one entry each, in
+    // llb-graphs/src/lower `Layered`), so the exporter pads nothing from its own cache records.
+    for (img, daemon) in [(&one_img, 1), (&two_img, 2)] {
+        assert!(img.exporter_history().is_empty(), "daemon {daemon}: exporter history {:#?}", img.exporter_history());
+        assert_eq!(img.layer_history(), img.layers.len(), "daemon {daemon}: history vs layers\n{:#}", img.config);
+    }
+    assert_eq!(
+        two_img.config, one_img.config,
+        "image configs differ:\ndaemon 1: {:#}\ndaemon 2: {:#}",
+        one_img.config, two_img.config
+    );
+    assert_eq!(
+        two_img.digest, one_img.digest,
+        "the same layers and config, different manifests:\ndaemon 1: {:#}\ndaemon 2: {:#}",
+        one_img.manifest, two_img.manifest
+    );
+    eprintln!("manifest digest on both daemons: {}", one_img.digest);
     drop(two);
 }
