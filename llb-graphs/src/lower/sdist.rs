@@ -7,7 +7,7 @@
 
 use super::deps::artifact_source;
 use super::{Cx, Layered};
-use crate::llb::{Exec, Mount, NetMode, State};
+use crate::llb::{Copy, Exec, FileAction, Mount, NetMode, State};
 use crate::lock::Selected;
 
 const ENV: &str = "/fleet/env";
@@ -37,7 +37,7 @@ pub(super) fn build_and_install(
 ) -> Layered {
     let built: Vec<State> =
         sdists.iter().map(|s| build_one(cx, on.builder, &installed.state, s, prefix, span)).collect();
-    let wheels = State::merge(&built, cx.meta(format!("collect {} wheels built from sdists", built.len()), span));
+    let wheels = collect(cx, &built, span);
     let script = format!(
         "exec python3 -m pip install --no-index --no-deps --no-compile --no-cache-dir --disable-pip-version-check --target \"$1\" {BUILT}/*.whl"
     );
@@ -53,6 +53,21 @@ pub(super) fn build_and_install(
     let meta = cx.meta(format!("install {} built from source", plural(sdists.len(), "package")), span);
     let out = on.base.run(exec.meta(meta.clone())).mount_output(OUT).unwrap_or_default();
     Layered::on(installed.history.clone(), out, &meta)
+}
+
+/// The built wheels side by side: a MergeOp, or copies where the daemon lacks `mergeop` (it
+/// refuses a graph with any MergeOp, even one no image layer comes from).
+fn collect(cx: &Cx<'_>, built: &[State], span: &std::ops::Range<usize>) -> State {
+    let meta = cx.meta(format!("collect {} wheels built from sdists", built.len()), span);
+    if cx.opts.merge_op {
+        return State::merge(built, meta);
+    }
+    let copy = Copy { allow_wildcard: true, ..Copy::default() };
+    let mut actions = built.iter().map(|b| FileAction::copy(b, "/*.whl", "/", copy.clone()));
+    match actions.next() {
+        Some(first) => State::scratch().file(actions.fold(first, FileAction::then), meta),
+        None => State::scratch(),
+    }
 }
 
 fn build_one(
