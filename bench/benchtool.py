@@ -83,15 +83,18 @@ def cmd_stack_report(path):
             scenario, side, _run, rc, secs = line.rstrip("\n").split("\t")
             if rc == "0":
                 times.setdefault(scenario, {}).setdefault(side, []).append(float(secs))
-    print("| scenario | ours | pip Dockerfile | uv Dockerfile | ours / uv | ours / pip |")
-    print("|---|---|---|---|---|---|")
+    print("| scenario | ours | pip Dockerfile | uv Dockerfile | uv Dockerfile, frontend image | ours / uv | ours / pip | ours / uv (frontend image) |")
+    print("|---|---|---|---|---|---|---|---|")
     for scenario in ("cold", "warm", "code", "lock"):
         if scenario not in times:
             continue
         med = {s: statistics.median(v) for s, v in times[scenario].items()}
         cell = lambda s: "%.2f s (n=%d)" % (med[s], len(times[scenario][s])) if s in med else "—"
         ratio = lambda s: "**%.2f×**" % (med["ours"] / med[s]) if s in med and "ours" in med else "—"
-        print("| %s | %s | %s | %s | %s | %s |" % (scenario, cell("ours"), cell("pip"), cell("uv"), ratio("uv"), ratio("pip")))
+        print(
+            "| %s | %s | %s | %s | %s | %s | %s | %s |"
+            % (scenario, cell("ours"), cell("pip"), cell("uv"), cell("uvx"), ratio("uv"), ratio("pip"), ratio("uvx"))
+        )
 
 
 def cmd_stack_push_report(path):

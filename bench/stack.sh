@@ -9,7 +9,8 @@
 # Scenarios (STACK_SCENARIOS, default "warm code lock push"; "cold" prunes the daemon's whole build
 # cache before every build, so it is opt-in: never on a daemon others use):
 #   cold   `docker builder prune -af`, then build
-#   warm   no change
+#   warm   no change; also the uv Dockerfile through the Dockerfile frontend image (uvx:
+#          hack/dockerfile-frontend.sh, or STACK_DF_REF), the yardstick of a `# syntax=` frontend
 #   code   one line added to app/main.py on every side
 #   lock   one small package added to pyproject.toml and `uv lock` (a new one each run), untimed;
 #          then each side builds the new lock (the pip side from `uv export` of it)
@@ -37,6 +38,7 @@ stack_prepare() {
     die "fleet-frontend llb failed on bench/stack"
   read -r UV_FILE UV_SHA UV_URL < <(bt llb-uv "$BENCH_WORK/stack.json")
   stack_peers
+  STACK_DF_REF=${STACK_DF_REF:-$("$bench_root/hack/dockerfile-frontend.sh" | tail -n 1)}
 }
 
 stack_peers() { "$bench_root/bench/stack-peers.sh" "$PEERS" "$STACK" "$UV_FILE" "$UV_SHA" "$UV_URL"; }
@@ -49,6 +51,9 @@ stack_build() {
   case $side in
     ours) args+=(--network=none -f "$STACK/fleet.toml" --target stack --build-arg "BUILDKIT_SYNTAX=$FE_REF" "$STACK") ;;
     uv | pip) args+=(--network=host --secret "id=ca,src=$STACK_CA" -f "$PEERS/$side/Dockerfile" "$PEERS/$side") ;;
+    # The same uv Dockerfile through the Dockerfile frontend *image*, as `# syntax=` selects it.
+    uvx) args+=(--network=host --secret "id=ca,src=$STACK_CA" --build-arg "BUILDKIT_SYNTAX=$STACK_DF_REF"
+      -f "$PEERS/uv/Dockerfile" "$PEERS/uv") ;;
   esac
   t0=$(date +%s%N)
   timeout "$BENCH_BUILD_TIMEOUT" "$DOCKER" "${args[@]}" >"$log" 2>&1 || rc=$?
@@ -100,9 +105,13 @@ registry_manifest() {
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "$FLEET_REGISTRY_URL/v2/$1/manifests/$2"
 }
 
+# stack_all SCENARIO RUN [setup]: every side; uvx (the frontend image) in the warm scenario only,
+# where it is the target's yardstick: it solves the same graph as uv, so after a uv build of a
+# change it would only hit uv's cache.
 stack_all() {
   local side
   for side in ours uv pip; do stack_build "$side" "$@"; done
+  [[ $1 != warm ]] || stack_build uvx "$@"
 }
 
 stack_add_package() {
