@@ -84,6 +84,9 @@ stack_build_b() {
 # "push SIDE RUN bytes_pushed shared_bytes_pushed layers_pushed layers" line into $STACK_PUSHES.
 stack_push() {
   local side=$1 run=$2 repo="$FLEET_REGISTRY/fleet-bench-push-$$-$2" log=$BENCH_LOGS/stack-push-$1-$2.txt
+  # B's own code is new to the registry on every run, as a real second service's is; only the
+  # layers it shares with A may be found there already.
+  printf '# push %s %s %s\n' "$side" "$run" "$RANDOM$RANDOM$RANDOM" >>"$STACK/app-b/main.py"
   stack_build_b "$side" "$run"
   "$DOCKER" tag "fleet-bench/stack:$side" "$repo/$side-a:1"
   "$DOCKER" tag "fleet-bench/stack-b:$side" "$repo/$side-b:1"
@@ -99,10 +102,14 @@ stack_push() {
   log "$(tail -n 1 "$STACK_PUSHES")"
 }
 
-# registry_manifest REPO TAG: the image manifest JSON the loopback registry serves.
+# registry_manifest REPO TAG: the linux/amd64 image manifest JSON the loopback registry serves
+# (`docker push` from the containerd store pushes an index: the image and its attestation).
 registry_manifest() {
-  curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "$FLEET_REGISTRY_URL/v2/$1/manifests/$2"
+  local m digest
+  m=$(curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json' -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "$FLEET_REGISTRY_URL/v2/$1/manifests/$2")
+  digest=$(jq -r 'if .manifests then [.manifests[] | select(.platform.os == "linux" and .platform.architecture == "amd64")][0].digest else empty end' <<<"$m")
+  if [[ -n $digest ]]; then registry_manifest "$1" "$digest"; else printf '%s\n' "$m"; fi
 }
 
 # stack_all SCENARIO RUN [setup]: every side; uvx (the frontend image) in the warm scenario only,
