@@ -108,8 +108,9 @@ fn layers(ops: &HashMap<String, pb::Op>, digest: &str, index: i64) -> usize {
     }
 }
 
-/// `(layers of the image, non-empty history entries)` of `target` lowered with `merge_op`.
-fn counts(target: &str, merge_op: bool, sdist: bool) -> (usize, usize, Vec<String>) {
+/// `target` lowered with `merge_op`: the family's lock made by [`lock`] with or without an
+/// sdist, and, when the target has a lock of its own, `own` as that lock.
+fn lower(target: &str, merge_op: bool, sdist: bool, own: &str) -> llb_graphs::lower::Lowered {
     let file = manifest::source_file("fleet.toml", MANIFEST.as_bytes()).unwrap();
     let m = manifest::parse(&file).unwrap();
     let p = plan::plan_service(&file, &m, Some(target)).unwrap();
@@ -118,7 +119,7 @@ fn counts(target: &str, merge_op: bool, sdist: bool) -> (usize, usize, Vec<Strin
     let fam_lock = SourceFile::new("fam/uv.lock", lock("fam", 12, sdist));
     let mut deps = vec![plan::plan_family_deps(&file, &p, fam_layer, &fam_lock, &platform, false).unwrap()];
     if p.lock.is_some() {
-        let own = SourceFile::new("web/uv.lock", lock("web", 12, sdist));
+        let own = SourceFile::new("web/uv.lock", own.to_string());
         deps.push(plan::plan_deps(&file, &p, &own, &platform, false).unwrap());
     }
     let base = ResolvedImage::image(
@@ -126,7 +127,12 @@ fn counts(target: &str, merge_op: bool, sdist: bool) -> (usize, usize, Vec<Strin
         serde_json::from_str(BASE_CONFIG).unwrap(),
     );
     let opts = LowerOptions { merge_op, ..Default::default() };
-    let lowered = lower_service_with(&file, &p, &base, &deps, &opts).unwrap();
+    lower_service_with(&file, &p, &base, &deps, &opts).unwrap()
+}
+
+/// `(layers of the image, non-empty history entries)` of `target` lowered with `merge_op`.
+fn counts(target: &str, merge_op: bool, sdist: bool) -> (usize, usize, Vec<String>) {
+    let lowered = lower(target, merge_op, sdist, &lock("web", 12, sdist));
     let def = lowered.state.marshal(&MarshalOptions::default()).unwrap().definition;
     let ops: HashMap<String, pb::Op> =
         def.def.iter().map(|b| (digest_of(b), pb::Op::decode(b.as_slice()).unwrap())).collect();
@@ -171,29 +177,15 @@ fn a_family_with_a_lock_has_one_history_entry_per_layer() {
 /// whole definition, even when the MergeOp only gathers sdist-built wheels for one exec.
 #[test]
 fn without_mergeop_no_op_of_a_graph_with_sdists_is_a_merge() {
-    let file = manifest::source_file("fleet.toml", MANIFEST.as_bytes()).unwrap();
-    let m = manifest::parse(&file).unwrap();
-    let p = plan::plan_service(&file, &m, Some("web")).unwrap();
-    let platform = llb_graphs::llb::Platform::linux_amd64();
     // Two sdists: one alone needs no gathering (a merge of one input is that input).
     let two = lock("web", 12, true).replace("    { name = \"web-src\" },\n", "    { name = \"web-src\" },\n    { name = \"web-src2\" },\n")
-        + "\n[[package]]\nname = \"web-src2\"\nversion = \"1.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n\
-           sdist = { url = \"https://files.pythonhosted.org/packages/web_src2-1.0.tar.gz\", hash = \"sha256:{h}\", size = 1000 }\n";
-    let own = SourceFile::new("web/uv.lock", two.replace("{h}", &format!("{:064x}", 998)));
-    let fam_layer = p.family.chain.iter().find(|l| l.name == "pydeps").unwrap();
-    let fam_lock = SourceFile::new("fam/uv.lock", lock("fam", 12, true));
-    let deps = vec![
-        plan::plan_family_deps(&file, &p, fam_layer, &fam_lock, &platform, false).unwrap(),
-        plan::plan_deps(&file, &p, &own, &platform, false).unwrap(),
-    ];
-    let base = ResolvedImage::image(
-        p.family.base.value.pinned("sha256:86159081ca33f6324e449088be7f088e6dcd61a3afed0e17461d76e25e8054ed"),
-        serde_json::from_str(BASE_CONFIG).unwrap(),
-    );
+        + &format!(
+            "\n[[package]]\nname = \"web-src2\"\nversion = \"1.0\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n\
+             sdist = {{ url = \"https://files.pythonhosted.org/packages/web_src2-1.0.tar.gz\", hash = \"sha256:{:064x}\", size = 1000 }}\n",
+            998
+        );
     for merge_op in [true, false] {
-        let opts = LowerOptions { merge_op, ..Default::default() };
-        let def = lower_service_with(&file, &p, &base, &deps, &opts).unwrap().state;
-        let def = def.marshal(&MarshalOptions::default()).unwrap().definition;
+        let def = lower("web", merge_op, true, &two).state.marshal(&MarshalOptions::default()).unwrap().definition;
         let merges = def
             .def
             .iter()
