@@ -14,6 +14,8 @@
 # Environment:
 #   FLEET_IMAGE_STORE=containerd|classic  dockerd image store (default containerd); switching
 #                                         rewrites daemon.json and restarts dockerd
+#   FLEET_RESTART_DOCKERD=1               restart a running dockerd even when it is usable (drops
+#                                         BuildKit's in-memory cache records; hack/test.sh)
 #   FLEET_REBUILD_BASE=1                  re-run debootstrap and re-push the python base image;
 #                                         also rebuild and re-push busybox-tini:multi
 #   FLEET_STATE_DIR=DIR                   pid files, logs, rootfs cache (default /var/lib/fleet-dev)
@@ -170,6 +172,7 @@ install_packages() {
 # Print why the running dockerd cannot be used; print nothing when it can.
 dockerd_problem() {
   local driver
+  if [[ ${FLEET_RESTART_DOCKERD:-0} == 1 ]]; then echo "FLEET_RESTART_DOCKERD=1"; return; fi
   driver=$("$DOCKER" info --format '{{.Driver}}' 2>/dev/null) || { echo "docker info failed"; return; }
   if [[ $driver != "$want_driver" ]]; then
     echo "storage driver is '$driver', want '$want_driver' (FLEET_IMAGE_STORE=$FLEET_IMAGE_STORE)"
@@ -228,7 +231,7 @@ ensure_dockerd() {
     fi
   fi
   start_dockerd
-  why=$(dockerd_problem)
+  why=$(FLEET_RESTART_DOCKERD=0 dockerd_problem)
   [[ -z $why ]] || die "dockerd started but is unusable: $why"
 }
 
