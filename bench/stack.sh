@@ -43,18 +43,27 @@ stack_prepare() {
 
 stack_peers() { "$bench_root/bench/stack-peers.sh" "$PEERS" "$STACK" "$UV_FILE" "$UV_SHA" "$UV_URL"; }
 
+# side_args SIDE TARGET DIR: NUL-separated buildx arguments that pick SIDE's definition: ours
+# builds TARGET of bench/stack offline; a peer builds DIR/Dockerfile (PyPI through the CA secret).
+side_args() {
+  local side=$1 target=$2 dir=$3
+  case $side in
+    ours) printf '%s\0' --network=none -f "$STACK/fleet.toml" --target "$target" --build-arg "BUILDKIT_SYNTAX=$FE_REF" "$STACK" ;;
+    uv | pip) printf '%s\0' --network=host --secret "id=ca,src=$STACK_CA" -f "$dir/Dockerfile" "$dir" ;;
+    # The same uv Dockerfile through the Dockerfile frontend *image*, as `# syntax=` selects it.
+    uvx) printf '%s\0' --network=host --secret "id=ca,src=$STACK_CA" --build-arg "BUILDKIT_SYNTAX=$STACK_DF_REF" \
+      -f "$dir/Dockerfile" "$dir" ;;
+    *) die "unknown bench side '$side'" ;;
+  esac
+}
+
 # stack_build SIDE SCENARIO RUN [setup]
 stack_build() {
   local side=$1 scenario=$2 run=$3 kind=${4:-timed} t0 t1 rc=0 secs
   local log=$BENCH_LOGS/stack-$scenario-$side-$run${kind/timed/}.txt
-  local -a args=(buildx build --progress=plain -t "fleet-bench/stack:$side" --iidfile "$BENCH_WORK/iid")
-  case $side in
-    ours) args+=(--network=none -f "$STACK/fleet.toml" --target stack --build-arg "BUILDKIT_SYNTAX=$FE_REF" "$STACK") ;;
-    uv | pip) args+=(--network=host --secret "id=ca,src=$STACK_CA" -f "$PEERS/$side/Dockerfile" "$PEERS/$side") ;;
-    # The same uv Dockerfile through the Dockerfile frontend *image*, as `# syntax=` selects it.
-    uvx) args+=(--network=host --secret "id=ca,src=$STACK_CA" --build-arg "BUILDKIT_SYNTAX=$STACK_DF_REF"
-      -f "$PEERS/uv/Dockerfile" "$PEERS/uv") ;;
-  esac
+  local -a args=(buildx build --progress=plain -t "fleet-bench/stack:$side" --iidfile "$BENCH_WORK/iid") more
+  mapfile -d '' -t more < <(side_args "$side" stack "$PEERS/${side/uvx/uv}")
+  args+=("${more[@]}")
   t0=$(date +%s%N)
   timeout "$BENCH_BUILD_TIMEOUT" "$DOCKER" "${args[@]}" >"$log" 2>&1 || rc=$?
   t1=$(date +%s%N)
@@ -68,14 +77,14 @@ stack_build() {
 # stack_build_b SIDE RUN: the second service (bench/stack/app-b) as fleet-bench/stack-b:SIDE.
 stack_build_b() {
   local side=$1 run=$2 log=$BENCH_LOGS/stack-push-$1-$2-b.txt rc=0
-  local -a args=(buildx build --progress=plain -t "fleet-bench/stack-b:$side")
-  case $side in
-    ours) args+=(--network=none -f "$STACK/fleet.toml" --target stack-b --build-arg "BUILDKIT_SYNTAX=$FE_REF" "$STACK") ;;
-    uv | pip)
-      rm -rf "$PEERS/$side-b" && cp -a "$PEERS/$side" "$PEERS/$side-b"
-      rm -rf "$PEERS/$side-b/app" && cp -a "$STACK/app-b" "$PEERS/$side-b/app"
-      args+=(--network=host --secret "id=ca,src=$STACK_CA" -f "$PEERS/$side-b/Dockerfile" "$PEERS/$side-b") ;;
-  esac
+  local -a args=(buildx build --progress=plain -t "fleet-bench/stack-b:$side") more
+  if [[ $side != ours ]]; then
+    # A peer's second service: its Dockerfile dir with app-b as the app.
+    rm -rf "$PEERS/$side-b" && cp -a "$PEERS/$side" "$PEERS/$side-b"
+    rm -rf "$PEERS/$side-b/app" && cp -a "$STACK/app-b" "$PEERS/$side-b/app"
+  fi
+  mapfile -d '' -t more < <(side_args "$side" stack-b "$PEERS/$side-b")
+  args+=("${more[@]}")
   timeout "$BENCH_BUILD_TIMEOUT" "$DOCKER" "${args[@]}" >"$log" 2>&1 || rc=$?
   ((rc == 0)) || die "stack push $side $run: the second service failed to build (rc $rc); see $log"
 }

@@ -113,17 +113,12 @@ const LLM_SITE: &str = "/opt/fleet/families/family-llm-cu121/site";
 const LLM_LIBS: &str = "LD_LIBRARY_PATH=/stubs:/opt/fleet/families/family-torch-cu121/site/nvidia/cuda_runtime/lib:\
 /opt/fleet/families/family-torch-cu121/site/nvidia/cublas/lib";
 
-/// Builds family-llm-cu121 for `machine` (its llama-cpp-python compiled with nvcc in the devel
-/// stand-in: the long step, ~40 min on 2 cores) and checks what the image holds: vllm, accelerate
-/// and llama_cpp import; llama.cpp's CUDA library links the runtime's cudart and cuBLAS; and
-/// cuobjdump (the toolkit's own reader of fat binaries) lists SASS for exactly the profile's arch.
-fn llm_family_for(machine: &str, sm: &str) {
-    let (Some(s), Some(e)) = (standin(), env()) else { return };
-    let devel = devel_standin();
-    let _d = exclusive();
-    let image = format!("fleet-e2e/gpu-llm-{machine}:test");
+/// Builds family-llm-cu121 for `machine` with both CUDA bases replaced by the stand-ins, loaded
+/// as `image`. Its llama-cpp-python is compiled with nvcc in the devel stand-in: the long step,
+/// ~40 min on 2 cores.
+fn build_llm_family(e: &fleet_e2e::Env, runtime: &str, devel: &str, machine: &str, image: &str) {
     let contexts = [
-        format!("nvidia/cuda:12.1.1-runtime-ubuntu22.04=docker-image://{s}"),
+        format!("nvidia/cuda:12.1.1-runtime-ubuntu22.04=docker-image://{runtime}"),
         format!("nvidia/cuda:12.1.1-devel-ubuntu22.04=docker-image://{devel}"),
     ];
     let machine_arg = format!("MACHINE={machine}");
@@ -136,49 +131,35 @@ fn llm_family_for(machine: &str, sm: &str) {
         &contexts[1],
         "--load",
         "-t",
-        &image,
+        image,
     ];
     let r =
         e.build_on(Net::Host, &root().join("images/fleet.toml"), &root().join("images"), "family-llm-cu121", &extra);
     assert!(r.ok, "family-llm-cu121 ({machine}):\n{}", r.text);
+}
+
+/// `docker run --rm --network none -v VOLUME --entrypoint CMD [extra...] IMAGE ARGS...`.
+fn run_with(e: &fleet_e2e::Env, volume: &str, extra: &[&str], image: &str, cmd: &str, args: &[&str]) -> String {
+    let head = ["run", "--rm", "--network", "none", "-v", volume, "--entrypoint", cmd];
+    e.docker_ok(&[&head[..], extra, &[image], args].concat())
+}
+
+/// Builds family-llm-cu121 for `machine` and checks what the image holds: vllm, accelerate and
+/// llama_cpp import; llama.cpp's CUDA library links the runtime's cudart and cuBLAS; and cuobjdump
+/// (the toolkit's own reader of fat binaries) lists SASS for exactly the profile's arch.
+fn llm_family_for(machine: &str, sm: &str) {
+    let (Some(s), Some(e)) = (standin(), env()) else { return };
+    let devel = devel_standin();
+    let _d = exclusive();
+    let image = format!("fleet-e2e/gpu-llm-{machine}:test");
+    build_llm_family(&e, &s, &devel, machine, &image);
     let dir = fleet_e2e::TempDir::new("gpu-llm");
-    let dir = dir.0.display().to_string();
+    let stubs = format!("{}:/stubs", dir.0.display());
     // The stub's SONAME is libcuda.so.1, the name the library asks the loader for.
-    let rw = format!("{dir}:/x");
-    e.docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        &rw,
-        "--entrypoint",
-        "cp",
-        &devel,
-        "/usr/lib/x86_64-linux-gnu/stubs/libcuda.so",
-        "/x/libcuda.so.1",
-    ]);
+    run_with(&e, &stubs, &[], &devel, "cp", &["/usr/lib/x86_64-linux-gnu/stubs/libcuda.so", "/stubs/libcuda.so.1"]);
     let lib = format!("{LLM_SITE}/llama_cpp/lib/libggml-cuda.so");
-    let stubs = format!("{dir}:/stubs");
     // `cmd ARGS` in the family image as root, the stand-in's libraries on the loader path.
-    let run_in = |cmd: &str, args: &[&str]| {
-        let head = [
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--user",
-            "0",
-            "-v",
-            &stubs,
-            "-e",
-            LLM_LIBS,
-            "--entrypoint",
-            cmd,
-            &image,
-        ];
-        e.docker_ok(&[&head[..], args].concat())
-    };
+    let run_in = |cmd: &str, args: &[&str]| run_with(&e, &stubs, &["--user", "0", "-e", LLM_LIBS], &image, cmd, args);
     let ldd = run_in("ldd", &[&lib]);
     assert!(!ldd.contains("not found"), "{ldd}");
     for l in
@@ -195,19 +176,7 @@ fn llm_family_for(machine: &str, sm: &str) {
     assert_eq!(v.last().copied(), Some("0.3.36"), "{imports}");
     // Out of the image, into the devel stand-in's cuobjdump.
     run_in("cp", &[&lib, "/stubs/libggml-cuda.so"]);
-    let elf = e.docker_ok(&[
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        &stubs,
-        "--entrypoint",
-        "cuobjdump",
-        &devel,
-        "--list-elf",
-        "/stubs/libggml-cuda.so",
-    ]);
+    let elf = run_with(&e, &stubs, &[], &devel, "cuobjdump", &["--list-elf", "/stubs/libggml-cuda.so"]);
     let archs: std::collections::BTreeSet<&str> =
         elf.split(|c: char| c == '.' || c.is_whitespace()).filter(|w| w.starts_with("sm_")).collect();
     assert_eq!(archs.into_iter().collect::<Vec<_>>(), [sm], "SASS in libggml-cuda.so for {machine}:\n{elf}");
