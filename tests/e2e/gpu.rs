@@ -24,10 +24,7 @@ fn standin() -> Option<String> {
 /// `hack/gpu-probe.py ARGS` inside `image` (mounted read-only, no network).
 fn probe(e: &fleet_e2e::Env, image: &str, args: &[&str]) -> String {
     let script = format!("{}:/probe.py:ro", fleet_e2e::root().join("hack/gpu-probe.py").display());
-    let mut cmd =
-        vec!["run", "--rm", "--network", "none", "-v", &script, "--entrypoint", "python3", image, "/probe.py"];
-    cmd.extend_from_slice(args);
-    e.docker_ok(&cmd)
+    run_with(e, &script, &[], image, "python3", &[&["/probe.py"], args].concat())
 }
 
 fn build(e: &fleet_e2e::Env, standin: &str, target: &str, image: &str) {
