@@ -112,6 +112,9 @@ fn adding_one_package_fetches_only_that_artifact() {
         "re-fetched more than the new wheel: {fetched:?}"
     );
     assert!(r.text.contains("[web] fetch typing_inspection-"), "{}", r.text);
+    // Layers by group: only the new package's bucket installs again; every other group is CACHED.
+    let reran = fleet_e2e::ran(&r.text, "] uv install ");
+    assert!(reran.len() == 1 && reran[0].contains("typing-inspection"), "re-ran {reran:?}:\n{}", r.text);
 }
 
 #[test]
