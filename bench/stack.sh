@@ -11,7 +11,7 @@
 #   cold   `docker builder prune -af`, then build
 #   warm   no change; also the uv Dockerfile through the Dockerfile frontend image (uvx:
 #          hack/dockerfile-frontend.sh, or STACK_DF_REF), the yardstick of a `# syntax=` frontend
-#   code   one line added to app/main.py on every side
+#   code   one line added to app/main.py on every side (uvx: a line of its own); also uvx
 #   lock   one small package added to pyproject.toml and `uv lock` (a new one each run), untimed;
 #          then each side builds the new lock (the pip side from `uv export` of it)
 #   push   each side's image pushed to the loopback registry as service A, then a second service
@@ -41,7 +41,12 @@ stack_prepare() {
   STACK_DF_REF=${STACK_DF_REF:-$("$bench_root/hack/dockerfile-frontend.sh" | tail -n 1)}
 }
 
-stack_peers() { "$bench_root/bench/stack-peers.sh" "$PEERS" "$STACK" "$UV_FILE" "$UV_SHA" "$UV_URL"; }
+# The peers' Dockerfile dirs; uvx (the uv Dockerfile through the frontend image) gets a copy of
+# uv's, so that its code edits are its own and never hit the cache of uv's build.
+stack_peers() {
+  "$bench_root/bench/stack-peers.sh" "$PEERS" "$STACK" "$UV_FILE" "$UV_SHA" "$UV_URL"
+  rm -rf "$PEERS/uvx" && cp -a "$PEERS/uv" "$PEERS/uvx"
+}
 
 # side_args SIDE TARGET DIR: NUL-separated buildx arguments that pick SIDE's definition: ours
 # builds TARGET of bench/stack offline; a peer builds DIR/Dockerfile (PyPI through the CA secret).
@@ -62,7 +67,7 @@ stack_build() {
   local side=$1 scenario=$2 run=$3 kind=${4:-timed} t0 t1 rc=0 secs
   local log=$BENCH_LOGS/stack-$scenario-$side-$run${kind/timed/}.txt
   local -a args=(buildx build --progress=plain -t "fleet-bench/stack:$side" --iidfile "$BENCH_WORK/iid") more
-  mapfile -d '' -t more < <(side_args "$side" stack "$PEERS/${side/uvx/uv}")
+  mapfile -d '' -t more < <(side_args "$side" stack "$PEERS/$side")
   args+=("${more[@]}")
   t0=$(date +%s%N)
   timeout "$BENCH_BUILD_TIMEOUT" "$DOCKER" "${args[@]}" >"$log" 2>&1 || rc=$?
@@ -121,13 +126,12 @@ registry_manifest() {
   if [[ -n $digest ]]; then registry_manifest "$1" "$digest"; else printf '%s\n' "$m"; fi
 }
 
-# stack_all SCENARIO RUN [setup]: every side; uvx (the frontend image) in the warm scenario only,
-# where it is the target's yardstick: it solves the same graph as uv, so after a uv build of a
-# change it would only hit uv's cache.
+# stack_all SCENARIO RUN [setup]: every side; uvx (the frontend image) in the warm and code
+# scenarios, the yardstick of a `# syntax=` frontend (a lock change it would solve as uv did).
 stack_all() {
   local side
   for side in ours uv pip; do stack_build "$side" "$@"; done
-  [[ $1 != warm ]] || stack_build uvx "$@"
+  [[ $1 != warm && $1 != code ]] || stack_build uvx "$@"
 }
 
 stack_add_package() {
@@ -150,6 +154,7 @@ stack_edit_app() {
   local line="# bench edit $1 $RANDOM$RANDOM" side
   printf '%s\n' "$line" >>"$STACK/app/main.py"
   for side in uv pip; do printf '%s\n' "$line" >>"$PEERS/$side/app/main.py"; done
+  printf '%s uvx\n' "$line" >>"$PEERS/uvx/app/main.py"
 }
 
 run_stack() {
