@@ -15,8 +15,10 @@ use crate::lock::Selected;
 /// 50 MB, adding `six` to bench/stack re-ran the bucket of scipy's 35 MB wheel and spent 7.4 s
 /// of a 10.2 s build exporting it. 5 MB keeps every bucket of that stack under about 6 MB of
 /// wheels; the deepest fleet image (family-llm-cu121, goldens) adds 44 layers instead of 36 to
-/// its base. Its steps mount that tree as their root, which BuildKit mounts with short paths;
-/// the ~60-layer v0.13 limit is for non-root mounts, and the deepest of those is one lock's
+/// its base. Its steps mount that tree as their root, which BuildKit mounts with containerd's
+/// `mount.All` (executor/runcexecutor/executor.go), whose `compactLowerdirOption` shortens long
+/// overlay options (containerd mount/mount_linux.go); the ~60-layer v0.13 limit is for non-root
+/// mounts, and the deepest of those is one lock's
 /// merged groups (the sdist build environment: 17 layers for family-llm-cu121).
 pub const BIG_WHEEL: u64 = 5_000_000;
 /// Number of buckets for the other wheels.
