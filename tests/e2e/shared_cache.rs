@@ -92,13 +92,18 @@ fn assert_all_cached(one: &str, two: &str) {
         .collect();
     assert!(missing.is_empty(), "steps of daemon 1 the second daemon never reported: {missing:?}");
     // Each step is CACHED, or skipped: BuildKit does not run the inputs of a cached step (the
-    // wheel fetches, the base image) and the mirror log agrees. One exception: the base image
+    // wheel fetches, the base image) and the mirror log agrees. Two exceptions: the base image
     // source, whose cache key is the manifest it resolves from the registry (an empty daemon has
-    // no local copy to use), so it is never reported CACHED.
+    // no local copy to use), so it is never reported CACHED; and the requirements files below.
     let is_base = |v: &&Vertex| v.name.starts_with("[web] base image localhost:5000/");
     assert!(steps2.iter().filter(is_base).count() <= 1, "one base image source");
     assert!(two.contains("resolve localhost:5000/python:3.11-slim"), "base not resolved from the registry");
-    let ran: Vec<&str> = steps2.iter().filter(|v| v.ran() && !is_base(v)).map(|v| v.name.as_str()).collect();
+    // The requirements files are text the frontend writes (mkfile on scratch, no download):
+    // BuildKit may materialise one to compute the content key of the install step that mounts it
+    // (seen taking 2 ms on an empty daemon), which is not the work this test is about.
+    let inline = |v: &&Vertex| v.name.contains("] write hash-pinned requirements from ");
+    let ran: Vec<&str> =
+        steps2.iter().filter(|v| v.ran() && !is_base(v) && !inline(v)).map(|v| v.name.as_str()).collect();
     assert!(ran.is_empty(), "steps that ran on the second daemon: {ran:?}\n{}", two);
     let installs: Vec<&Vertex> = steps2.iter().filter(|v| v.name.contains(" install ")).collect();
     assert!(!installs.is_empty() && installs.iter().all(|v| v.cached), "install steps not CACHED: {installs:?}");

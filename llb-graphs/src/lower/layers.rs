@@ -10,25 +10,15 @@ use crate::diag::Diagnostic;
 use crate::llb::{Copy, Exec, FileAction, Mount, NetMode, State};
 use crate::plan::UvWheel;
 
-use super::deps::{fetch_pip, requirements_text, wheel_mounts};
+use super::deps::{fetch_http, fetch_pip, requirements};
 use super::groups::{groups, Group, LAYER_BUDGET};
 use super::{Cx, Layered};
 use crate::plan::LockedDeps;
 
 const WHEELS: &str = "/fleet/wheels";
-/// On the install step's tmpfs, written by [`WITH_REQS`].
-const REQS_FILE: &str = "/tmp/requirements.txt";
+const REQS: &str = "/fleet/req";
 const OUT: &str = "/fleet/out";
 const GROUPS: &str = "/fleet/groups";
-
-/// Writes argv[1], a group's hash-pinned requirements, to [`REQS_FILE`], then runs argv[2:] (the
-/// installer). The requirements are data in argv, never program text, and need no op of their
-/// own.
-const WITH_REQS: &str = r#"import os, sys
-with open("/tmp/requirements.txt", "w", encoding="utf-8") as f:
-    f.write(sys.argv[1])
-os.execvp(sys.argv[2], sys.argv[2:])
-"#;
 
 /// Fails when two groups install one path with different bytes. argv: the prefix, then one
 /// `mountpoint=label` per group.
@@ -114,29 +104,24 @@ fn install_one(
     uv: Option<&State>,
     g: &Group,
 ) -> Layered {
-    let wheels = if with_urls {
-        wheel_mounts(cx, part, WHEELS)
-    } else {
-        vec![Mount::Layer { dest: WHEELS.into(), source: fetch_pip(cx, base, part), selector: None, readonly: true }]
-    };
+    let wheels = if with_urls { fetch_http(cx, part) } else { fetch_pip(cx, base, part) };
+    let reqs = requirements(cx, part);
     let target = format!("{OUT}{}", part.prefix);
-    let (installer, tool) = match uv {
-        Some(_) => (super::uv::install_args(&target, WHEELS, REQS_FILE), "uv"),
-        None => (pip_args(&target, REQS_FILE), "pip"),
+    let reqs_file = format!("{REQS}/requirements.txt");
+    let (args, tool) = match uv {
+        Some(_) => (super::uv::install_args(&target, WHEELS, &reqs_file), "uv"),
+        None => (pip_args(&target, &reqs_file), "pip"),
     };
-    let mut args = vec!["python3".to_string(), "-c".into(), WITH_REQS.into(), requirements_text(part)];
-    args.extend(installer);
     let mut exec = Exec::new(args)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("UV_PYTHON_DOWNLOADS", "never")
         .user("0:0")
         .network(NetMode::None)
         .readonly_root()
+        .mount(Mount::Layer { dest: WHEELS.into(), source: wheels, selector: None, readonly: true })
+        .mount(Mount::Layer { dest: REQS.into(), source: reqs, selector: None, readonly: true })
         .mount(Mount::Tmpfs { dest: "/tmp".into(), size: 0 })
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false });
-    for m in wheels {
-        exec = exec.mount(m);
-    }
     if let Some(uv) = uv {
         exec = exec.mount(Mount::Layer {
             dest: super::uv::UV_DIR.into(),
