@@ -189,3 +189,37 @@ fn cuda_families_refuse_other_platforms_at_the_cuda_line() {
     assert!(err.starts_with("fleet.toml:3:8: error: service `llm`: family `gpu` is a CUDA 12.1 family"), "{err}");
     assert!(plan::check_platform(&f, &p, &llb_graphs::llb::Platform::linux_amd64()).is_ok());
 }
+
+/// Cache exports (and so the history record BuildKit v0.13 writes after every build) leave out
+/// exactly the inputs that are never a layer and cheap to make again: downloads checked by
+/// sha256, generated requirements, the merges of those, the unpacked uv, the build context and
+/// the merge of install groups. Every step that makes a layer of the image stays in.
+#[test]
+fn cache_exports_leave_out_downloads_and_keep_every_layer() {
+    for dir in cases() {
+        let v = render_case(&dir);
+        let mut left_out = 0;
+        for op in v["ops"].as_array().unwrap() {
+            let md = &op["metadata"];
+            let Some(name) = md["name"].as_str() else {
+                continue; // the terminal op: it lists the caps of the whole definition
+            };
+            let out = md["export_cache"] == serde_json::json!(false);
+            let caps: Vec<&str> = md["caps"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+            assert_eq!(out, caps.contains(&"meta.exportcache"), "{}: {name}: flag without its cap", dir.display());
+            let cheap = ["] fetch ", "] write hash-pinned requirements", "] collect ", "] unpack uv from "]
+                .iter()
+                .any(|k| name.contains(k))
+                || name == "[internal] load build context"
+                || (name.contains("] layer ") && caps.contains(&"mergeop"));
+            assert_eq!(out, cheap, "{}: {name}: export_cache {}", dir.display(), md["export_cache"]);
+            left_out += usize::from(out);
+            if name.contains("] uv install ") || name.contains("] pip install ") {
+                assert!(!out, "{}: an install group's layer must reach the cache: {name}", dir.display());
+            }
+        }
+        if v.to_string().contains("] fetch ") {
+            assert!(left_out > 0, "{}: a locked service with downloads left none out", dir.display());
+        }
+    }
+}

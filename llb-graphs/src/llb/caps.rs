@@ -40,3 +40,4 @@ pub const CONSTRAINTS: &str = "constraints";
 pub const PLATFORM: &str = "platform";
 pub const META_DESCRIPTION: &str = "meta.description";
 pub const META_IGNORECACHE: &str = "meta.ignorecache";
+pub const META_EXPORTCACHE: &str = "meta.exportcache";

@@ -68,6 +68,9 @@ impl State {
                 if md.ignore_cache {
                     v.push(caps::META_IGNORECACHE)
                 }
+                if md.export_cache.is_some() {
+                    v.push(caps::META_EXPORTCACHE)
+                }
                 v
             })
             .collect();
@@ -155,9 +158,14 @@ impl Marshaller<'_> {
 }
 
 fn metadata(node: &Node) -> pb::OpMetadata {
+    let mut caps: BTreeMap<String, bool> = node.caps.iter().map(|c| (c.to_string(), true)).collect();
+    if node.meta.no_export_cache {
+        caps.insert(caps::META_EXPORTCACHE.to_string(), true);
+    }
     let mut md = pb::OpMetadata {
         ignore_cache: node.meta.ignore_cache,
-        caps: node.caps.iter().map(|c| (c.to_string(), true)).collect(),
+        caps,
+        export_cache: node.meta.no_export_cache.then_some(pb::ExportCache { value: false }),
         ..Default::default()
     };
     if let Some(name) = &node.meta.custom_name {

@@ -46,6 +46,9 @@ fn metadata_json(md: &pb::OpMetadata) -> Value {
     if md.ignore_cache {
         v.insert("ignore_cache".into(), json!(true));
     }
+    if let Some(e) = &md.export_cache {
+        v.insert("export_cache".into(), json!(e.value));
+    }
     v.insert("caps".into(), json!(md.caps.keys().collect::<Vec<_>>()));
     Value::Object(v)
 }

@@ -85,6 +85,20 @@ pub struct OpMeta {
     pub location: Option<Location>,
     /// Progress group `(id, name)`, so related steps fold together in progress output.
     pub progress_group: Option<(String, String)>,
+    /// `OpMetadata.export_cache = false` (`llb.WithoutExportCache`, client/llb/state.go): the
+    /// result is left out of every cache export, which BuildKit v0.13 also runs for each build's
+    /// history record (solver/llbsolver/provenance.go `addLayers`; solver/exporter.go `ExportTo`
+    /// skips loading the remotes of such a record, keeping its key and links).
+    pub no_export_cache: bool,
+}
+
+impl OpMeta {
+    /// The same metadata with [`OpMeta::no_export_cache`] set: for inputs that are cheap to
+    /// make again and never a layer of the image (a checksummed download, a generated file, a
+    /// merge of those), so no cache export carries them.
+    pub fn without_cache_export(self) -> Self {
+        OpMeta { no_export_cache: true, ..self }
+    }
 }
 
 /// One not-yet-marshalled op: its body with input indices already resolved into `inputs`.

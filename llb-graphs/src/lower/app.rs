@@ -99,6 +99,8 @@ pub(super) fn context(cx: &Cx<'_>) -> State {
         meta: OpMeta {
             custom_name: Some("[internal] load build context".into()),
             ignore_cache: cx.opts.ignore_cache,
+            // The client's files: a remote cache could never match them by content.
+            no_export_cache: true,
             ..Default::default()
         },
         ..Default::default()

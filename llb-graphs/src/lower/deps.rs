@@ -67,7 +67,7 @@ pub(super) fn requirements(cx: &Cx<'_>, deps: &LockedDeps) -> State {
             .unwrap_or_else(|e| format!("--fleet-frontend-refused {}\n", e.to_string().escape_default()));
         text.push_str(&line);
     }
-    let meta = cx.meta(format!("write hash-pinned requirements from {}", deps.path), &deps.span);
+    let meta = cx.meta(format!("write hash-pinned requirements from {}", deps.path), &deps.span).without_cache_export();
     State::scratch().file(FileAction::mkfile("/requirements.txt", 0o644, text), meta)
 }
 
@@ -83,8 +83,9 @@ pub fn selected_hashes(s: &Selected) -> Vec<String> {
 /// by side in one directory.
 pub(super) fn fetch_http(cx: &Cx<'_>, deps: &LockedDeps) -> State {
     let files: Vec<State> = deps.selected.iter().map(|s| artifact_source(cx, &s.artifact, &deps.span)).collect();
+    let meta = cx.meta(format!("collect {} wheels", files.len()), &deps.span).without_cache_export();
     if cx.opts.merge_op {
-        State::merge(&files, cx.meta(format!("collect {} wheels", files.len()), &deps.span))
+        State::merge(&files, meta)
     } else {
         let mut actions: Option<FileAction> = None;
         for (f, s) in files.iter().zip(&deps.selected) {
@@ -95,7 +96,7 @@ pub(super) fn fetch_http(cx: &Cx<'_>, deps: &LockedDeps) -> State {
             });
         }
         match actions {
-            Some(a) => State::scratch().file(a, cx.meta(format!("collect {} wheels", files.len()), &deps.span)),
+            Some(a) => State::scratch().file(a, meta),
             None => State::scratch(),
         }
     }
@@ -103,6 +104,8 @@ pub(super) fn fetch_http(cx: &Cx<'_>, deps: &LockedDeps) -> State {
 
 /// One locked file as an HTTP source: BuildKit fetches it (from the mirror when one is set) and
 /// checks it against the locked sha256; the op is located at the manifest's `lock = ...` line.
+/// It is left out of cache exports: its bytes are fetched again by checksum when needed, and
+/// every build's history record walks each exported result (one per wheel here).
 pub(super) fn artifact_source(cx: &Cx<'_>, a: &Artifact, span: &std::ops::Range<usize>) -> State {
     let url = mirror_url(cx.opts.artifact_mirror.as_deref(), a.url.as_deref().unwrap_or_default(), &a.filename);
     HttpSource {
@@ -115,6 +118,7 @@ pub(super) fn artifact_source(cx: &Cx<'_>, a: &Artifact, span: &std::ops::Range<
             ignore_cache: cx.opts.ignore_cache,
             location: cx.meta("", span).location,
             progress_group: None,
+            no_export_cache: true,
         },
     }
     .state()

@@ -196,7 +196,9 @@ fn layer(cx: &Cx<'_>, base: &State, deps: &LockedDeps, installed: &[(String, Lay
             layers.push(l.state.clone());
             out.history.extend(l.history.iter().cloned());
         }
-        out.state = State::merge(&layers, meta);
+        // The merge is no layer of its own (the groups are) and costs nothing to redo: only its
+        // inputs go into cache exports.
+        out.state = State::merge(&layers, meta.without_cache_export());
         return out;
     }
     let contents = Copy { dir_copy_contents: true, create_dest_path: true, ..Default::default() };

@@ -202,6 +202,7 @@ impl Cx<'_> {
             ignore_cache: self.opts.ignore_cache,
             location: Some(Location { source_index: 0, ranges: vec![self.file.llb_range(span)] }),
             progress_group: None,
+            no_export_cache: false,
         }
     }
 }

@@ -93,6 +93,7 @@ pub(super) fn binary(cx: &Cx<'_>, base: &State, wheel: &UvWheel, span: &std::ops
             ignore_cache: cx.opts.ignore_cache,
             location: cx.meta("", span).location,
             progress_group: None,
+            no_export_cache: true,
         },
     }
     .state();
@@ -104,7 +105,8 @@ pub(super) fn binary(cx: &Cx<'_>, base: &State, wheel: &UvWheel, span: &std::ops
         .mount(Mount::Layer { dest: WHEEL_DIR.into(), source: src, selector: None, readonly: true })
         .mount(Mount::Tmpfs { dest: "/tmp".into(), size: 0 })
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
-        .meta(cx.meta(format!("unpack uv from {name}"), span));
+        // Cheap to make again from the pinned wheel; a cache export would carry 44 MB of uv.
+        .meta(cx.meta(format!("unpack uv from {name}"), span).without_cache_export());
     base.run(exec).mount_output(OUT).unwrap_or_default()
 }
 
