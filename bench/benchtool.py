@@ -165,7 +165,11 @@ def cmd_lock_without(pkg, lock):
     kept = [b for b in blocks(text) if not b.startswith(f'name = "{pkg}"\n')]
     if len(kept) == len(blocks(text)):
         sys.exit(f"{pkg} is not in {lock}")
-    sys.stdout.write("\n[[package]]\n".join(kept))
+    # The edges to it go too (uv formats one dependency a line): the frontend walks the lock as
+    # a graph and refuses a dependency that names no package.
+    edge = re.compile(r'^\s*\{ name = "%s"[ ,}]' % re.escape(pkg))
+    out = "\n[[package]]\n".join(kept)
+    sys.stdout.write("".join(l for l in out.splitlines(True) if not edge.match(l)))
 
 
 def cmd_lock_with_version(pkg, ver, filename, sha, size, url, lock):
