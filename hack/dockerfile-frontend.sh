@@ -6,9 +6,10 @@
 # (the frontend of BuildKit v0.13's time, this daemon's BuildKit) with its vendored modules: no
 # module download. Go from Debian (golang-1.24-go).
 #
-# Usage: hack/dockerfile-frontend.sh [BUILDKIT_SOURCE_DIR]
-#   BUILDKIT_SOURCE_DIR  a checkout of github.com/moby/buildkit at dockerfile/1.7.1 (default: a
-#                        shallow clone of that tag into $FLEET_STATE_DIR)
+# Usage: hack/dockerfile-frontend.sh [BUILDKIT_SOURCE]
+#   BUILDKIT_SOURCE  a checkout of github.com/moby/buildkit at dockerfile/1.7.1, or a git
+#                    repository (a bare mirror too) that has that tag: its tree is exported into
+#                    $FLEET_STATE_DIR/buildkit-src (default: a shallow clone of the tag there)
 # Prints localhost:5000/dockerfile-frontend:1.7.1 on its last line; idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,17 @@ if registry_has "dockerfile-frontend:1.7.1"; then
   echo "$ref"
   exit 0
 fi
-src=${1:-$FLEET_STATE_DIR/buildkit-src}
-if [[ ! -d $src/frontend/dockerfile ]]; then
-  git clone -q --depth 1 --branch "$tag" https://github.com/moby/buildkit "$src" >&2
+src=$FLEET_STATE_DIR/buildkit-src
+if [[ -n ${1:-} && -d $1/frontend/dockerfile ]]; then
+  src=$1
+elif [[ -n ${1:-} ]]; then
+  # A repository with the tag (where github.com is out of reach, a mirror of it).
+  git -C "$1" rev-parse -q --verify "refs/tags/$tag" >/dev/null || die "$1: no checkout and no tag $tag"
+  rm -rf "$src" && mkdir -p "$src"
+  git -C "$1" archive "$tag" | tar -x -C "$src"
+elif [[ ! -d $src/frontend/dockerfile ]]; then
+  git clone -q --depth 1 --branch "$tag" https://github.com/moby/buildkit "$src" >&2 ||
+    die "cannot clone BuildKit $tag; pass a checkout or a repository that has the tag"
 fi
 go=$(command -v go || echo /usr/lib/go-1.24/bin/go)
 [[ -x $go ]] || die "no Go toolchain (apt-get install golang-1.24-go)"
