@@ -71,6 +71,26 @@ fn build(mut docker: Command, e: &Env, ctx: &Path, mirror: &Mirror, cache: &[&st
 }
 
 /// The service's own steps (`[web] ...`): what the frontend emitted, by name.
+/// The layer blobs with content that the registry cache `repo:tag` holds, each once (BuildKit
+/// v0.13 exports an OCI index whose entries are the layers, some listed twice, and the cache
+/// config; an image manifest lists them under `layers`). An empty tarball (32 bytes gzipped, the
+/// collision check's output) is left out.
+fn cache_layers(repo: &str, tag: &str) -> std::collections::BTreeSet<String> {
+    let url = format!("http://127.0.0.1:5000/v2/{repo}/manifests/{tag}");
+    let r = run(Command::new("curl")
+        .args(["-fsS", "-H", "Accept: application/vnd.oci.image.index.v1+json", "-H"])
+        .args(["Accept: application/vnd.oci.image.manifest.v1+json", &url]));
+    assert!(r.ok, "cache manifest {url}: {}", r.text);
+    let m: serde_json::Value = serde_json::from_str(&r.text).expect("cache manifest JSON");
+    let entries = m["manifests"].as_array().or_else(|| m["layers"].as_array()).expect("cache entries");
+    entries
+        .iter()
+        .filter(|d| d["mediaType"].as_str().is_some_and(|t| t.contains("layer")))
+        .filter(|d| d["size"].as_u64().is_some_and(|n| n > 64))
+        .map(|d| d["digest"].to_string())
+        .collect()
+}
+
 fn service_steps(progress: &str) -> Vec<Vertex> {
     let mut v: Vec<Vertex> = vertices(progress).into_values().filter(|v| v.name.starts_with("[web] ")).collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -132,6 +152,17 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     let to = format!("type=registry,ref={cache},mode=max");
     let (r1, one_img) = build(one(), &e, &ctx.0, &mirror, &["--cache-to", &to]);
     assert!(service_steps(&r1.text).len() >= 5, "too few service steps on daemon 1:\n{}", r1.text);
+    // mode=max exports every step's result, but the downloads (one per wheel and uv), their
+    // merges, requirements files and uv's unpack carry export_cache=false: what the cache holds
+    // is at most the image's own layers (their blobs before rewrite-timestamp), never each wheel
+    // again as a layer of its own (15 wheels and uv for examples/web).
+    let in_cache = cache_layers("fleet-e2e-shared-cache", &id.to_string());
+    assert!(
+        !in_cache.is_empty() && in_cache.len() <= one_img.layers.len(),
+        "the registry cache holds {} layers, the image {}: {in_cache:?}",
+        in_cache.len(),
+        one_img.layers.len()
+    );
     mirror.take_fetched();
 
     let two = SecondDaemon::start(&e.docker);
