@@ -26,12 +26,17 @@ impl Vertex {
     /// it did not need (its consumer was cached) as started and completed within microseconds,
     /// without `cached` (the same rule as bench/benchtool.py `rawjson`).
     pub fn ran(&self) -> bool {
-        let took = match (self.started.as_deref().and_then(unix), self.completed.as_deref().and_then(unix)) {
+        !self.cached && self.seconds() >= 0.001
+    }
+
+    /// Seconds from start to completion: infinite when it never completed, 0 when it never
+    /// started.
+    pub fn seconds(&self) -> f64 {
+        match (self.started.as_deref().and_then(unix), self.completed.as_deref().and_then(unix)) {
             (Some(a), Some(b)) => b - a,
             (Some(_), None) => f64::INFINITY,
             _ => 0.0,
-        };
-        !self.cached && took >= 0.001
+        }
     }
 }
 
