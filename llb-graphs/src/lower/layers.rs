@@ -190,8 +190,7 @@ fn layer(cx: &Cx<'_>, base: &State, deps: &LockedDeps, installed: &[(String, Lay
     let meta = cx.meta(format!("layer {} install groups", installed.len()), &deps.span);
     if cx.opts.merge_op {
         // The check writes nothing; through a gate (`State::gate`, a DiffOp of it with itself)
-        // it is a dependency of the merge without an empty layer of its own. Caps `diffop` and
-        // `mergeop` came in the same BuildKit release (v0.10, solver/pb/caps.go).
+        // it is a dependency of the merge without an empty layer of its own.
         let mut out = Layered::default();
         let gate_meta = cx.meta(format!("gate: {} install groups checked", installed.len()), &deps.span);
         let mut layers = vec![checked.gate(gate_meta.without_cache_export())];
