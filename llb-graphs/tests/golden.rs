@@ -192,8 +192,8 @@ fn cuda_families_refuse_other_platforms_at_the_cuda_line() {
 
 /// Cache exports (and so the history record BuildKit v0.13 writes after every build) leave out
 /// exactly the inputs that are never a layer and cheap to make again: downloads checked by
-/// sha256, generated requirements, the merges of those, the unpacked uv, the build context, the
-/// gate of the collision check and the merge of install groups. Every step that makes a layer of the image stays in.
+/// sha256, generated requirements, the merges of those, the unpacked uv, the build context and
+/// the merge of install groups. Every step that makes a layer of the image stays in.
 #[test]
 fn cache_exports_leave_out_downloads_and_keep_every_layer() {
     for dir in cases() {
@@ -207,7 +207,7 @@ fn cache_exports_leave_out_downloads_and_keep_every_layer() {
             let out = md["export_cache"] == serde_json::json!(false);
             let caps: Vec<&str> = md["caps"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
             assert_eq!(out, caps.contains(&"meta.exportcache"), "{}: {name}: flag without its cap", dir.display());
-            let cheap = ["] fetch ", "] write hash-pinned requirements", "] collect ", "] unpack uv from ", "] gate: "]
+            let cheap = ["] fetch ", "] write hash-pinned requirements", "] collect ", "] unpack uv from "]
                 .iter()
                 .any(|k| name.contains(k))
                 || name == "[internal] load build context"

@@ -7,9 +7,7 @@
 //! by BuildKit's rules for a ref's layer chain (cache/refs.go, solver/llbsolver/ops): an image
 //! source has its config's layers; an exec output is the layers of its mount's input plus one
 //! (one for a scratch mount, even when nothing is written: an empty layer is still exported);
-//! a file op output is its base input's layers plus one; a merge is its inputs' layers in order;
-//! a diff of a ref with itself is no ref at all (solver/llbsolver/ops/diff.go), and any other
-//! diff is the upper's layers above the lower's.
+//! a file op output is its base input's layers plus one; a merge is its inputs' layers in order.
 
 #![allow(clippy::unwrap_used)]
 
@@ -106,18 +104,6 @@ fn layers(ops: &HashMap<String, pb::Op>, digest: &str, index: i64) -> usize {
             input(a.input) + 1
         }
         pb::op::Op::Merge(m) => m.inputs.iter().map(|i| input(i.input)).sum(),
-        pb::op::Op::Diff(d) => {
-            let (lo, up) = (d.lower.unwrap().input, d.upper.unwrap().input);
-            let same = |a: i64, b: i64| {
-                let (a, b) = (&op.inputs[a as usize], &op.inputs[b as usize]);
-                a.digest == b.digest && a.index == b.index
-            };
-            if same(lo, up) {
-                0
-            } else {
-                input(up).saturating_sub(input(lo))
-            }
-        }
         other => panic!("unexpected op in the image chain: {other:?}"),
     }
 }

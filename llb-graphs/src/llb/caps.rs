@@ -35,7 +35,6 @@ pub const FILE_BASE: &str = "file.base";
 pub const FILE_COPY_INCLUDE_EXCLUDE: &str = "file.copy.includeexcludepatterns";
 
 pub const MERGE_OP: &str = "mergeop";
-pub const DIFF_OP: &str = "diffop";
 
 pub const CONSTRAINTS: &str = "constraints";
 pub const PLATFORM: &str = "platform";

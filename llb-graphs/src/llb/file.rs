@@ -177,29 +177,6 @@ impl State {
             }
         }
     }
-
-    /// An empty tree that exists only once `self` was solved: `DiffOp` of `self` with itself,
-    /// which BuildKit answers with no ref at all ("the diff of a ref and itself is nothing",
-    /// solver/llbsolver/ops/diff.go), so a `MergeOp` that takes it adds no layer for it. It makes
-    /// `self` (a check that writes nothing) a dependency of the merge without an empty layer.
-    pub fn gate(&self, meta: OpMeta) -> State {
-        let Some(out) = self.output.clone() else {
-            return State::scratch();
-        };
-        let node = Node {
-            body: pb::op::Op::Diff(pb::DiffOp {
-                lower: Some(pb::LowerDiffInput { input: 0 }),
-                // Two inputs: BuildKit v0.13 takes lower and upper from consecutive inputs.
-                upper: Some(pb::UpperDiffInput { input: 1 }),
-            }),
-            inputs: vec![out.clone(), out],
-            platform: None,
-            meta,
-            caps: vec![caps::DIFF_OP],
-            raw: None,
-        };
-        State::from_output(Output::new(node, 0), self.meta.clone())
-    }
 }
 
 fn lower_action(a: &Action, secondary: i64, op_caps: &mut Vec<&'static str>) -> (i64, pb::file_action::Action) {

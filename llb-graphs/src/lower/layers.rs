@@ -3,8 +3,8 @@
 //! no bytecode, so two services with the same group share the step and its layer. A check
 //! step reads every group and fails on a path two groups install with different content
 //! (identical files, like the empty `nvidia/__init__.py` of each nvidia-* wheel, are fine);
-//! it writes nothing, and reaches the merge through a gate that adds no layer. Groups are then
-//! layered in their fixed order: `MergeOp`, or copies onto one tree without cap `mergeop`.
+//! it writes nothing, so its (empty) output adds no files. Groups are then layered in their
+//! fixed order: `MergeOp`, or copies onto one tree without cap `mergeop`.
 
 use crate::diag::Diagnostic;
 use crate::llb::{Copy, Exec, FileAction, Mount, NetMode, State};
@@ -164,8 +164,8 @@ fn pip_args(target: &str, reqs: &str) -> Vec<String> {
     .collect()
 }
 
-/// The collision check, then the groups layered in order: with `MergeOp` every group's layer
-/// (the check gated in without one), else one layer of copies.
+/// The collision check, then the groups layered in order: with `MergeOp` the check's (empty)
+/// layer and every group's, else one layer of copies.
 fn layer(cx: &Cx<'_>, base: &State, deps: &LockedDeps, installed: &[(String, Layered)]) -> Layered {
     if installed.len() <= 1 {
         return installed.first().map(|(_, l)| l.clone()).unwrap_or_default();
@@ -185,15 +185,13 @@ fn layer(cx: &Cx<'_>, base: &State, deps: &LockedDeps, installed: &[(String, Lay
     let check_meta = cx.meta(format!("check {} install groups for colliding files", installed.len()), &deps.span);
     let check = check
         .mount(Mount::Layer { dest: OUT.into(), source: State::scratch(), selector: None, readonly: false })
-        .meta(check_meta);
+        .meta(check_meta.clone());
     let checked = base.run(check).mount_output(OUT).unwrap_or_default();
     let meta = cx.meta(format!("layer {} install groups", installed.len()), &deps.span);
     if cx.opts.merge_op {
-        // The check writes nothing; through a gate (`State::gate`, a DiffOp of it with itself)
-        // it is a dependency of the merge without an empty layer of its own.
-        let mut out = Layered::default();
-        let gate_meta = cx.meta(format!("gate: {} install groups checked", installed.len()), &deps.span);
-        let mut layers = vec![checked.gate(gate_meta.without_cache_export())];
+        // The check's output is a layer too, an empty one: BuildKit exports it.
+        let mut out = Layered::on(vec![], checked, &check_meta);
+        let mut layers = vec![out.state.clone()];
         for (_, l) in installed {
             layers.push(l.state.clone());
             out.history.extend(l.history.iter().cloned());
