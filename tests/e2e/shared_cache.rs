@@ -151,7 +151,8 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     let ctx = example("web", "shared-cache");
     let mirror = Mirror::of_lock(&ctx.0.join("uv.lock"));
     let id = std::process::id();
-    let cache = format!("localhost:5000/fleet-e2e-shared-cache:{id}");
+    let repo = "fleet-e2e-shared-cache";
+    let cache = format!("localhost:5000/{repo}:{id}");
 
     let one = || {
         let mut c = Command::new("timeout");
@@ -165,7 +166,7 @@ fn a_second_daemon_builds_a_locked_service_from_the_registry_cache_fully_cached_
     // merges, requirements files and uv's unpack carry export_cache=false: what the cache holds
     // is at most the image's own layers (their blobs before rewrite-timestamp), never each wheel
     // again as a layer of its own (15 wheels and uv for examples/web).
-    let in_cache = cache_layers("fleet-e2e-shared-cache", &id.to_string());
+    let in_cache = cache_layers(repo, &id.to_string());
     assert!(
         !in_cache.is_empty() && in_cache.len() <= one_img.layers.len(),
         "the registry cache holds {} layers, the image {}: {in_cache:?}",

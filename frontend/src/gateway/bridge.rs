@@ -36,7 +36,10 @@ pub struct Caps {
     pub api: BTreeSet<String>,
 }
 
-/// The daemon, as this build sees it.
+/// The daemon, as this build sees it. A clone is a second handle on the same connection, for
+/// calls made at the same time (HTTP/2 carries them side by side; tonic's clients are made to
+/// be cloned).
+#[derive(Clone)]
 pub struct Bridge {
     client: Client,
     /// Caps from Ping.
@@ -76,18 +79,6 @@ impl Bridge {
         let session_id = std::env::var("BUILDKIT_SESSION_ID").ok();
         let default_platform = default_platform(std::env::var("BUILDKIT_WORKERS").ok().as_deref());
         Ok(Self { client, caps, opts, session_id, default_platform })
-    }
-
-    /// A second handle on the same connection, for calls made at the same time as this one's
-    /// (HTTP/2 carries them side by side; tonic's clients are made to be cloned).
-    pub fn fork(&self) -> Self {
-        Self {
-            client: self.client.clone(),
-            caps: self.caps.clone(),
-            opts: self.opts.clone(),
-            session_id: self.session_id.clone(),
-            default_platform: self.default_platform.clone(),
-        }
     }
 
     /// The session a local is read through: `local-sessionid:<local>` when buildx set one (bake

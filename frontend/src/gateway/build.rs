@@ -37,7 +37,7 @@ pub async fn run(bridge: &mut Bridge) -> Result<BkResult, Status> {
     }
     let platforms = req.platforms(&bridge.opts.platforms, bridge.default_platform.clone()).map_err(diag)?;
     let caller = caller_options(bridge, &req.plan);
-    let (mut for_profile, mut for_source, mut for_locks) = (bridge.fork(), bridge.fork(), bridge.fork());
+    let (mut for_profile, mut for_source, mut for_locks) = (bridge.clone(), bridge.clone(), bridge.clone());
     let (profile_need, lock_needs) = (req.profile_need(), req.lock_needs());
     // The profile, the source directory, the lockfiles and the bases need nothing from each
     // other: one round of gateway calls instead of four in a row (each a few ms of every
@@ -95,11 +95,12 @@ async fn resolve_platforms(
 ) -> Vec<Result<(ResolvedImage, BTreeMap<String, ResolvedImage>), Status>> {
     let mut out = vec![];
     for p in platforms {
-        let base = resolve::resolve_base(bridge, &req.plan.family, &req.plan.family.base_written, p).await;
-        out.push(match base {
-            Ok(base) => resolve::resolve_builders(bridge, &req.plan.family, p).await.map(|b| (base, b)),
-            Err(e) => Err(e),
-        });
+        let family = &req.plan.family;
+        let one = async {
+            let base = resolve::resolve_base(bridge, family, &family.base_written, p).await?;
+            Ok((base, resolve::resolve_builders(bridge, family, p).await?))
+        };
+        out.push(one.await);
     }
     out
 }
